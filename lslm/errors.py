@@ -1,0 +1,36 @@
+"""Typed errors. Every error about bad input names the file, the field and what was expected."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LslmError(Exception):
+    """Base class of every error lslm raises on purpose."""
+
+
+class InvalidInputError(LslmError, ValueError):
+    """Input that cannot be used: wrong shape, dtype, NaN/inf, missing key, truncated file, ...
+
+    >>> InvalidInputError("clip.npz", "body_pose", "shape (T, 63)", got="(10, 62)")
+    """
+
+    def __init__(self, path: str | Path | None, field: str, expected: str, got: object = None):
+        self.path = None if path is None else str(path)
+        self.field = field
+        self.expected = expected
+        self.got = got
+        where = f"{self.path}: " if self.path else ""
+        tail = f", got {got}" if got is not None else ""
+        super().__init__(f"{where}field '{field}': expected {expected}{tail}")
+
+
+class UnsafePickleError(InvalidInputError):
+    """A pickle asked for something other than array reconstruction."""
+
+
+class ConfigError(LslmError, ValueError):
+    """Unknown or invalid configuration key."""
+
+
+class CheckpointMismatchError(LslmError, ValueError):
+    """A checkpoint was made with a different tokenizer, codebook size or feature layout."""

