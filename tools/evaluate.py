@@ -1,0 +1,10 @@
+"""Score translations: python tools/evaluate.py --predictions preds.jsonl --references refs.jsonl --out DIR.
+
+Thin wrapper over lslm.eval.cli.main; `--help` lists every option, docs/metrics.md defines every number.
+"""
+import sys
+
+from lslm.eval.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
