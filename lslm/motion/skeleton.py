@@ -22,6 +22,15 @@ BODY_CHAINS = ((0, 2, 5, 8, 11), (0, 1, 4, 7, 10), (0, 3, 6, 9, 12, 15), (9, 14,
 BODY_LR = ((1, 2), (4, 5), (7, 8), (10, 11), (13, 14), (16, 17), (18, 19), (20, 21))
 FINGERS = ("index", "middle", "pinky", "ring", "thumb")  # SMPL-X order
 
+# Rest direction of each bone (joint − parent) in a T-pose facing +Z, y up: the reference frame the
+# position IK of the feature representation measures rotations from (HumanML3D's `t2m_raw_offsets`
+# convention). Finger bones point along the arm: +x on the left hand, −x on the right.
+BODY_IK_DIRECTIONS = (
+    (0, 0, 0), (1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, -1, 0), (0, 1, 0), (0, -1, 0),
+    (0, -1, 0), (0, 1, 0), (0, 0, 1), (0, 0, 1), (0, 1, 0), (1, 0, 0), (-1, 0, 0), (0, 0, 1),
+    (0, -1, 0), (0, -1, 0), (0, -1, 0), (0, -1, 0), (0, -1, 0), (0, -1, 0),
+)
+
 
 def _hand(side: str, wrist: int, first: int) -> tuple[list[str], list[int], list[tuple[int, ...]]]:
     names, parents, chains = [], [], []
@@ -47,19 +56,43 @@ class Skeleton:
     def num_joints(self) -> int:
         return len(self.names)
 
+    @property
+    def ik_directions(self) -> np.ndarray:
+        """(J, 3) float64 unit rest directions of the bones (root row zero), see BODY_IK_DIRECTIONS."""
+        body = dict(zip(BODY_NAMES, BODY_IK_DIRECTIONS))
+        hand = {"left": (1, 0, 0), "right": (-1, 0, 0)}
+        return np.array([body.get(n) or hand[n.split("_")[0]] for n in self.names], dtype=np.float64)
+
+    @property
+    def face_joints(self) -> tuple[int, int, int, int]:
+        """Joints that define the facing direction: right hip, left hip, right shoulder, left shoulder."""
+        return tuple(self.names.index(n) for n in ("right_hip", "left_hip", "right_shoulder",
+                                                   "left_shoulder"))
+
+    @property
+    def foot_joints(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Foot-contact joints: (left ankle, left foot), (right ankle, right foot)."""
+        return ((self.names.index("left_ankle"), self.names.index("left_foot")),
+                (self.names.index("right_ankle"), self.names.index("right_foot")))
+
+    @property
+    def leg_joints(self) -> tuple[int, int]:
+        """Joints whose bones (to their parents) measure leg length for retargeting: right knee, ankle."""
+        return self.names.index("right_knee"), self.names.index("right_ankle")
+
     @classmethod
-    def body22(cls) -> "Skeleton":
+    def body22(cls) -> Skeleton:
         return cls(BODY_NAMES, BODY_PARENTS, BODY_CHAINS, BODY_LR)
 
     @classmethod
-    def smplx52(cls) -> "Skeleton":
+    def smplx52(cls) -> Skeleton:
         ln, lp, lc = _hand("left", 20, 22)
         rn, rp, rc = _hand("right", 21, 37)
         lr = BODY_LR + tuple((i, i + 15) for i in range(22, 37))
         return cls(BODY_NAMES + tuple(ln + rn), BODY_PARENTS + tuple(lp + rp),
                    BODY_CHAINS + tuple(lc + rc), lr)
 
-    def with_offsets_from(self, pose) -> "Skeleton":
+    def with_offsets_from(self, pose) -> Skeleton:
         """Measure bone vectors on one pose (J, 3): joint − parent (root offset zero)."""
         pose = np.asarray(pose, dtype=np.float64)
         if pose.shape != (self.num_joints, 3):

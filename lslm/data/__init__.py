@@ -1,0 +1,48 @@
+"""Data: input adapters, resampling, manifests, dataset preparation and the torch Dataset (ARCHITECTURE §3).
+
+`import lslm.data` stays light: torch (MotionDataset, collate_motion) and the preparation tool load on
+first use.
+"""
+from __future__ import annotations
+
+from lslm.data.adapters import (
+    ADAPTERS,
+    MotionClip,
+    load_joints,
+    load_lslm,
+    load_motionx,
+    load_signavatars,
+    load_smplerx,
+)
+from lslm.data.manifest import read_manifest, read_split_csv
+from lslm.data.resample import resample_linear, resample_params, resample_rotvec
+from lslm.data.safe_pickle import safe_load
+
+__all__ = [
+    "ADAPTERS",
+    "MotionClip",
+    "MotionDataset",
+    "collate_motion",
+    "load_joints",
+    "load_lslm",
+    "load_motionx",
+    "load_signavatars",
+    "load_smplerx",
+    "prepare",
+    "read_manifest",
+    "read_split_csv",
+    "resample_linear",
+    "resample_params",
+    "resample_rotvec",
+    "safe_load",
+]
+
+
+def __getattr__(name: str):
+    if name in ("MotionDataset", "collate_motion"):
+        from lslm.data import dataset
+        return getattr(dataset, name)
+    if name == "prepare":
+        from lslm.data.prepare import prepare
+        return prepare
+    raise AttributeError(f"module 'lslm.data' has no attribute {name!r}")

@@ -1,0 +1,71 @@
+"""Resample motion to another frame rate.
+
+Output frame k sits at source time k · fps_in / fps_out (in source frames), k = 0 … n−1 with
+n = round((T − 1) · fps_out / fps_in) + 1, so the first frame is kept and the clip keeps its
+duration to within half an output frame (the last time is clipped to T − 1).
+Rotations (axis-angle) are interpolated with slerp (the geodesic on SO(3), via roma), positions,
+translations and other per-frame values linearly.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+# SMPL-X parameters that are per-joint axis-angle rotations; everything else per-frame is linear.
+ROTATION_KEYS = ("global_orient", "body_pose", "left_hand_pose", "right_hand_pose", "jaw_pose",
+                 "leye_pose", "reye_pose")
+
+
+def resample_times(num_frames: int, fps_in: float, fps_out: float) -> np.ndarray:
+    """Source-frame times (n,) of the output frames."""
+    n = round((num_frames - 1) * fps_out / fps_in) + 1
+    return np.minimum(np.arange(n) * (fps_in / fps_out), num_frames - 1)
+
+
+def _bracket(times: np.ndarray, num_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lo = np.minimum(np.floor(times).astype(np.int64), num_frames - 2)
+    return lo, lo + 1, times - lo
+
+
+def resample_linear(x: np.ndarray, fps_in: float, fps_out: float) -> np.ndarray:
+    """Linear interpolation along axis 0: (T, ...) → (n, ...)."""
+    x = np.asarray(x)
+    if fps_in == fps_out:
+        return x
+    lo, hi, w = _bracket(resample_times(len(x), fps_in, fps_out), len(x))
+    w = w.reshape((-1,) + (1,) * (x.ndim - 1))
+    return (1 - w) * x[lo] + w * x[hi]
+
+
+def resample_rotvec(rotvec: np.ndarray, fps_in: float, fps_out: float) -> np.ndarray:
+    """Slerp of axis-angle rotations along axis 0: (T, ..., 3) → (n, ..., 3).
+
+    Between source frames a and b the result is R_a · exp(w · log(R_aᵀ R_b)): the shortest arc.
+    """
+    import roma
+    import torch
+
+    rotvec = np.asarray(rotvec)
+    if fps_in == fps_out:
+        return rotvec
+    lo, hi, w = _bracket(resample_times(len(rotvec), fps_in, fps_out), len(rotvec))
+    r0 = torch.as_tensor(rotvec[lo], dtype=torch.float64)  # (n, ..., 3)
+    r1 = torch.as_tensor(rotvec[hi], dtype=torch.float64)
+    relative = roma.rotvec_composition([-r0, r1])  # log(R_aᵀ R_b), angle ≤ π
+    w = torch.as_tensor(w, dtype=torch.float64).reshape((-1,) + (1,) * (rotvec.ndim - 1))
+    return roma.rotvec_composition([r0, w * relative]).numpy().astype(rotvec.dtype, copy=False)
+
+
+def resample_params(params: dict[str, np.ndarray], fps_in: float, fps_out: float) -> dict[str, np.ndarray]:
+    """Resample a per-frame SMPL-X parameter dict; per-clip arrays (e.g. betas (10,)) pass through."""
+    num_frames = len(params["global_orient"])
+    out = {}
+    for key, value in params.items():
+        if value.ndim < 2 or len(value) != num_frames:
+            out[key] = value
+        elif key in ROTATION_KEYS:
+            # (T, 3K) → (T, K, 3) so each joint is slerped on its own
+            per_joint = resample_rotvec(value.reshape(num_frames, -1, 3), fps_in, fps_out)
+            out[key] = per_joint.reshape(len(per_joint), -1)
+        else:
+            out[key] = resample_linear(value, fps_in, fps_out)
+    return out

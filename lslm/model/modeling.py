@@ -1,0 +1,331 @@
+"""LSLM: a Hugging Face causal LM that reads sign motion through a frozen motion tokenizer.
+
+    codes (B, L) ──codebook──▶ (B, L, code_dim) ──projector──▶ (B, L, H)
+    input_ids (B, S) with L placeholders per row ──embeddings──▶ (B, S, H) ◀── masked_scatter
+
+Mode "vocab" (MotionGPT baseline) skips the projector: codes are ordinary vocabulary tokens
+`<motion_id_k>`, and the model can also write them (text → motion).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from lslm.errors import CheckpointMismatchError, ConfigError, InvalidInputError
+from lslm.model.collate import MotionTextCollator, PromptEncoder, codes_list
+from lslm.model.config import LSLMConfig
+from lslm.model.projector import MotionProjector
+from lslm.model.templates import TemplateSet
+from lslm.model.tokens import MOTION_PLACEHOLDER, add_motion_tokens, check_token_ids
+
+CONFIG_NAME = "lslm_config.json"
+TOKENS_NAME = "special_tokens.json"
+PROJECTOR_NAME = "projector.safetensors"
+ADDED_EMBEDDINGS_NAME = "added_embeddings.safetensors"
+
+
+def _torch_dtype(name: str):
+    return name if name == "auto" else getattr(torch, name)
+
+
+class LSLM(nn.Module):
+    """LLM + motion projector + frozen motion tokenizer (ARCHITECTURE §5).
+
+    Build with `LSLM(config, llm, text_tokenizer, motion_tokenizer)` from objects you already have,
+    `LSLM.from_config(config, motion_tokenizer)` to load the LLM by name, or `LSLM.from_pretrained(dir)`.
+    """
+
+    def __init__(self, config: LSLMConfig, llm, text_tokenizer, motion_tokenizer, adapter_dir: str | Path | None = None):
+        super().__init__()
+        K, D = motion_tokenizer.config.codebook_size, motion_tokenizer.config.code_dim
+        if (config.codebook_size, config.code_dim) not in ((None, None), (K, D)):
+            raise CheckpointMismatchError(
+                f"motion tokenizer has codebook_size={K}, code_dim={D}; the config expects "
+                f"codebook_size={config.codebook_size}, code_dim={config.code_dim}")
+        self.config = dataclasses.replace(config, codebook_size=K, code_dim=D)
+        self.text_tokenizer = text_tokenizer
+        self.motion_tokenizer = motion_tokenizer  # a plain object: frozen, not in parameters() or state_dict()
+        self.token_ids = add_motion_tokens(text_tokenizer, K if config.mode == "vocab" else None)
+        self.added_ids = list(range(self.token_ids["start"], len(text_tokenizer)))
+        if len(text_tokenizer) > llm.get_input_embeddings().num_embeddings:  # Qwen2.5 has spare rows: no resize
+            llm.resize_token_embeddings(len(text_tokenizer))
+        if llm.generation_config.pad_token_id is None:
+            llm.generation_config.pad_token_id = text_tokenizer.pad_token_id
+        self.register_buffer("codebook", motion_tokenizer.codebook.detach().clone().float(), persistent=False)
+        hidden = llm.config.get_text_config().hidden_size
+        self.projector = MotionProjector(D, hidden, config.projector_act) if config.mode == "projector" else None
+        self.llm = self._with_lora(llm, adapter_dir) if config.lora is not None else llm
+        self.encoder = PromptEncoder(text_tokenizer, self.token_ids, config.mode, K, config.chat_template)
+
+    def _with_lora(self, llm, adapter_dir: str | Path | None):
+        """Wrap the LLM in peft LoRA; the added tokens' embedding rows train with the adapters."""
+        from peft import LoraConfig, PeftModel, get_peft_model
+
+        if adapter_dir is not None:
+            llm = PeftModel.from_pretrained(llm, str(adapter_dir), is_trainable=True)
+        else:
+            lora = self.config.lora
+            llm = get_peft_model(llm, LoraConfig(
+                r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, use_rslora=lora.rslora,
+                target_modules=list(lora.target_modules), trainable_token_indices=self._embedding_rows(llm),
+                task_type="CAUSAL_LM"))
+        self._adapter_names = {n for n, p in llm.named_parameters() if p.requires_grad}
+        return llm
+
+    def _embedding_rows(self, llm) -> dict[str, list[int]]:
+        """{module name: added ids} for the input embeddings and an untied output layer."""
+        layers = [llm.get_input_embeddings(), llm.get_output_embeddings()]
+        if layers[1] is None or layers[1].weight is layers[0].weight:
+            layers = layers[:1]
+        names = {id(module): name for name, module in llm.named_modules()}
+        return {names[id(layer)].rsplit(".", 1)[-1]: self.added_ids for layer in layers}
+
+    @classmethod
+    def from_config(cls, config: LSLMConfig, motion_tokenizer) -> LSLM:
+        """Load the LLM and its tokenizer by name or path (`config.llm`) and build the model."""
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        llm = AutoModelForCausalLM.from_pretrained(config.llm, dtype=_torch_dtype(config.dtype))
+        return cls(config, llm, AutoTokenizer.from_pretrained(config.llm), motion_tokenizer)
+
+    # ---- parameter groups -------------------------------------------------------------------
+    def projector_parameters(self) -> list[nn.Parameter]:
+        """The projector's parameters (empty in vocab mode)."""
+        return [] if self.projector is None else list(self.projector.parameters())
+
+    def llm_parameters(self) -> list[nn.Parameter]:
+        """The LLM parameters that can train: all of them, or with LoRA the adapters and added-token rows."""
+        if self.config.lora is None:
+            return list(self.llm.parameters())
+        return [p for n, p in self.llm.named_parameters() if n in self._adapter_names]
+
+    def set_trainable(self, projector: bool, llm: bool) -> None:
+        """Freeze / unfreeze the two groups (schemes mlp, joint, staged; instruction tuning llm, mlp+llm)."""
+        for p in self.llm.parameters():
+            p.requires_grad_(False)
+        for p in self.llm_parameters():
+            p.requires_grad_(llm)
+        for p in self.projector_parameters():
+            p.requires_grad_(projector)
+
+    def collator(self, pad_to_multiple_of: int | None = None) -> MotionTextCollator:
+        """A collate function for `MotionTextPair`s that matches this model's tokens and mode."""
+        return MotionTextCollator(self.encoder, pad_to_multiple_of)
+
+    # ---- forward ----------------------------------------------------------------------------
+    def embed(self, input_ids: torch.Tensor, codes: torch.Tensor | None = None) -> torch.Tensor:
+        """Input embeddings (B, S, H) with the projected motion written at the placeholder positions."""
+        embeds = self.llm.get_input_embeddings()(input_ids)  # (B, S, H)
+        if self.projector is None:
+            if codes is not None:
+                raise InvalidInputError(None, "codes", "None in vocab mode (codes are tokens of input_ids)",
+                                        got=tuple(codes.shape))
+            return embeds
+        slots = input_ids == self.token_ids["placeholder"]  # (B, S)
+        if codes is None:
+            codes = input_ids.new_full((input_ids.shape[0], 0), -1)
+        valid = codes >= 0  # (B, L)
+        n_slots, n_codes = slots.sum(1), valid.sum(1)
+        if not torch.equal(n_slots, n_codes):
+            raise InvalidInputError(None, "codes", "as many codes as motion placeholder tokens in each row "
+                                    f"(motion features and motion tokens do not match: tokens "
+                                    f"{n_slots.tolist()}, codes {n_codes.tolist()})", got=tuple(codes.shape))
+        motion = self.projector(self.codebook[codes[valid]])  # (N, H), row-major like the slots
+        return embeds.masked_scatter(slots.unsqueeze(-1).expand_as(embeds), motion.to(embeds.dtype))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                codes: torch.Tensor | None = None, labels: torch.Tensor | None = None, **kwargs):
+        """The LLM's output (`.loss` when labels are given, `.logits` (B, S, V))."""
+        return self.llm(inputs_embeds=self.embed(input_ids, codes), attention_mask=attention_mask,
+                        labels=labels, **kwargs)
+
+    # ---- generation -------------------------------------------------------------------------
+    def _clip_codes(self, motion: Any, codes: Any, lengths: Any, fps: float | None) -> tuple[list[list[int]], bool]:
+        """Codes of each clip as lists, and whether a single clip was given."""
+        if (motion is None) == (codes is None):
+            raise InvalidInputError(None, "motion/codes", "exactly one of motion (features or joints) and codes",
+                                    got="both" if motion is not None else "neither")
+        K = self.config.codebook_size
+        if codes is not None:
+            if isinstance(codes, torch.Tensor) and codes.ndim == 1:
+                return [codes_list(codes, K)], True
+            return [codes_list(c, K) for c in codes], False
+        if isinstance(motion, (list, tuple)):
+            return [self._clip_codes(m, None, None, fps)[0][0] for m in motion], False
+        x = torch.as_tensor(motion, dtype=torch.float32)
+        tok = self.motion_tokenizer.to(self.codebook.device)
+        J = tok.target_skeleton.num_joints
+        if x.ndim in (2, 3) and x.shape[-1] == tok.config.feature_dim:
+            single, encoded = x.ndim == 2, tok.encode(x, lengths=lengths)
+        elif x.ndim in (3, 4) and tuple(x.shape[-2:]) == (J, 3):
+            single, encoded = x.ndim == 3, tok.encode_joints(x, fps=fps, lengths=lengths)
+        else:
+            raise InvalidInputError(None, "motion", f"features (…, T, {tok.config.feature_dim}) or joints "
+                                    f"(…, T, {J}, 3)", got=tuple(x.shape))
+        encoded = encoded.reshape(-1, encoded.shape[-1]).cpu()
+        return [codes_list(c, K) for c in encoded], single
+
+    def _left_padded(self, rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Left-padded input_ids and attention_mask (B, S) on the model's device."""
+        S = max(len(r) for r in rows)
+        input_ids = torch.full((len(rows), S), self.text_tokenizer.pad_token_id, dtype=torch.long)
+        attention_mask = torch.zeros(len(rows), S, dtype=torch.long)
+        for b, r in enumerate(rows):
+            input_ids[b, S - len(r):] = torch.tensor(r)
+            attention_mask[b, S - len(r):] = 1
+        device = self.codebook.device
+        return input_ids.to(device), attention_mask.to(device)
+
+    @torch.no_grad()
+    def generate(self, motion: Any = None, codes: Any = None, prompt: str | None = None,
+                 lengths: Any = None, fps: float | None = None, **generation_kwargs) -> str | list[str]:
+        """Translate motion to text.
+
+        motion: raw features (T, 623) / (B, T, 623), joints (T, 52, 3) / (B, T, 52, 3), or a list of
+            clips (tokenised with the model's own motion tokenizer; `lengths`, `fps` go to it);
+        codes: (L,), (B, L) padded with −1, or a list of code sequences.
+        prompt: text holding one `<Motion_Placeholder>` (default: config.prompt, else the placeholder alone).
+        generation_kwargs go to `transformers` generate (num_beams, length_penalty, no_repeat_ngram_size,
+        repetition_penalty, max_new_tokens, …). Returns one string for one clip, else a list.
+        """
+        clips, single = self._clip_codes(motion, codes, lengths, fps)
+        prompt = prompt or self.config.prompt or MOTION_PLACEHOLDER
+        input_ids, attention_mask = self._left_padded([self.encoder.encode(prompt, c, is_prompt=True) for c in clips])
+        batch_codes = None
+        if self.projector is not None:
+            batch_codes = torch.full((len(clips), max(map(len, clips))), -1, dtype=torch.long)
+            for b, c in enumerate(clips):
+                batch_codes[b, : len(c)] = torch.tensor(c)
+            batch_codes = batch_codes.to(input_ids.device)
+        generation_kwargs.setdefault("max_new_tokens", 64)
+        out = self.llm.generate(inputs_embeds=self.embed(input_ids, batch_codes), attention_mask=attention_mask,
+                                **generation_kwargs)  # (B, new tokens) — only new tokens with inputs_embeds
+        texts = [t.strip() for t in self.text_tokenizer.batch_decode(out, skip_special_tokens=True)]
+        return texts[0] if single else texts
+
+    @torch.no_grad()
+    def generate_motion(self, text: str | Sequence[str], prompt: str | None = None,
+                        **generation_kwargs) -> torch.Tensor | list[torch.Tensor]:
+        """Text → motion codes (L,) long (vocab mode): decode them with `motion_tokenizer.decode`.
+
+        prompt: text holding `<Caption_Placeholder>` (default: the first instruct "t2m" template).
+        The answer is started with `<Motion_Start>`; the codes are the motion tokens generated before
+        the first other token (an empty tensor when the model writes none).
+        """
+        if self.config.mode != "vocab":
+            raise ConfigError("generate_motion needs LSLMConfig.mode = 'vocab' (the projector cannot write motion)")
+        single = isinstance(text, str)
+        texts = [text] if single else list(text)
+        template = TemplateSet.load("instruct").default("t2m")
+        if prompt is not None:
+            template = dataclasses.replace(template, input=prompt)
+        rows = [self.encoder.encode(template.fill(text=t)[0], None, is_prompt=True) + [self.token_ids["start"]]
+                for t in texts]
+        input_ids, attention_mask = self._left_padded(rows)
+        generation_kwargs.setdefault("max_new_tokens", 256)
+        generation_kwargs.setdefault("eos_token_id", [self.token_ids["end"], self.text_tokenizer.eos_token_id])
+        out = self.llm.generate(inputs_embeds=self.embed(input_ids), attention_mask=attention_mask,
+                                **generation_kwargs).cpu()
+        K, offset = self.config.codebook_size, self.token_ids["code_offset"]
+        results = []
+        for row in out:
+            is_code = (row >= offset) & (row < offset + K)
+            n = int(is_code.long().cumprod(0).sum())
+            results.append(row[:n] - offset)
+        return results[0] if single else results
+
+    # ---- persistence ------------------------------------------------------------------------
+    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+        """Write the model folder (safetensors only) atomically: temp folder, then rename.
+
+            lslm_config.json, special_tokens.json, projector.safetensors (projector mode),
+            llm/ (HF weights, or the LoRA adapter), added_embeddings.safetensors (LoRA: the added
+            tokens' rows of the resized base), text_tokenizer/, tokenizer/ (the motion tokenizer).
+        """
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+        try:
+            (tmp / CONFIG_NAME).write_text(json.dumps(self.config.to_dict(), indent=2) + "\n", encoding="utf-8")
+            (tmp / TOKENS_NAME).write_text(json.dumps(self.token_ids, indent=2) + "\n", encoding="utf-8")
+            if self.projector is not None:
+                save_file({k: v.detach().cpu().contiguous() for k, v in self.projector.state_dict().items()},
+                          str(tmp / PROJECTOR_NAME))
+            if self.config.lora is not None:
+                save_file(self._added_rows(self.llm.get_base_model()), str(tmp / ADDED_EMBEDDINGS_NAME))
+            self.llm.save_pretrained(str(tmp / "llm"))
+            self.text_tokenizer.save_pretrained(str(tmp / "text_tokenizer"))
+            self.motion_tokenizer.save_pretrained(tmp / "tokenizer")
+            if directory.exists():
+                shutil.rmtree(directory)
+            os.replace(tmp, directory)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+        return directory
+
+    def _added_rows(self, llm) -> dict[str, torch.Tensor]:
+        """The added tokens' rows of the input and output embeddings (not trained: the resize's random init)."""
+        rows = torch.tensor(self.added_ids)
+        out = {"input": llm.get_input_embeddings().weight.detach()[rows].cpu().contiguous()}
+        output = llm.get_output_embeddings()
+        if output is not None and output.weight is not llm.get_input_embeddings().weight:
+            out["output"] = output.weight.detach()[rows].cpu().contiguous()
+        return out
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, device: str | torch.device = "cpu") -> LSLM:
+        """Load a folder written by `save_pretrained` (in eval mode); a mismatching tokenizer or
+        special-token ids are a CheckpointMismatchError."""
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from lslm.tokenizer import Tokenizer
+
+        directory = Path(directory)
+        for name in (CONFIG_NAME, TOKENS_NAME, "llm", "text_tokenizer", "tokenizer"):
+            if not (directory / name).exists():
+                raise InvalidInputError(directory / name, "file", "an LSLM folder written by save_pretrained",
+                                        got="missing")
+        config = LSLMConfig.from_dict(json.loads((directory / CONFIG_NAME).read_text(encoding="utf-8")))
+        saved_ids = json.loads((directory / TOKENS_NAME).read_text(encoding="utf-8"))
+        motion_tokenizer = Tokenizer.from_pretrained(directory / "tokenizer")
+        text_tokenizer = AutoTokenizer.from_pretrained(str(directory / "text_tokenizer"))
+        dtype = _torch_dtype(config.dtype)
+        if config.lora is None:
+            llm = AutoModelForCausalLM.from_pretrained(str(directory / "llm"), dtype=dtype)
+        else:
+            llm = AutoModelForCausalLM.from_pretrained(config.llm, dtype=dtype)
+            if len(text_tokenizer) > llm.get_input_embeddings().num_embeddings:
+                llm.resize_token_embeddings(len(text_tokenizer))
+            cls._load_added_rows(llm, directory / ADDED_EMBEDDINGS_NAME, saved_ids["start"])
+        model = cls(config, llm, text_tokenizer, motion_tokenizer,
+                    adapter_dir=directory / "llm" if config.lora is not None else None)
+        check_token_ids(saved_ids, model.token_ids, str(directory / TOKENS_NAME))
+        if model.projector is not None:
+            try:
+                model.projector.load_state_dict(load_file(str(directory / PROJECTOR_NAME)), strict=True)
+            except RuntimeError as err:
+                raise CheckpointMismatchError(f"{directory / PROJECTOR_NAME}: {err}") from err
+        return model.to(device).eval()
+
+    @staticmethod
+    def _load_added_rows(llm, path: Path, first_id: int) -> None:
+        rows = load_file(str(path))
+        for key, layer in (("input", llm.get_input_embeddings()), ("output", llm.get_output_embeddings())):
+            if key in rows:
+                n = rows[key].shape[0]
+                if first_id + n > layer.weight.shape[0] or rows[key].shape[1] != layer.weight.shape[1]:
+                    raise CheckpointMismatchError(f"{path}: {key} rows {tuple(rows[key].shape)} do not fit "
+                                                  f"the base LLM's embeddings {tuple(layer.weight.shape)}")
+                with torch.no_grad():
+                    layer.weight[first_id:first_id + n] = rows[key].to(layer.weight.dtype)

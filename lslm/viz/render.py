@@ -1,0 +1,213 @@
+"""Stick-figure animations and frame strips of skeleton motion (matplotlib, Agg).
+
+Views are orthographic projections drawn on 2D axes, which is much faster than mplot3d and shows the
+hands more clearly: "front" looks at the signer (the signer's left is on the viewer's right), "side"
+looks from the signer's right (forward is to the right). Every motion is first turned to face +Z at
+its first frame, moved to the origin and put on the floor, so clips with different global facing look
+the same. Frames are written by updating the line artists in place, never by redrawing the figure.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: no display needed, and the fastest backend for files
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import animation
+
+from lslm.errors import InvalidInputError
+from lslm.motion import Skeleton
+
+VIEWS = {"front": (0, 1), "side": (2, 1)}  # (horizontal, vertical) world axes of each view
+COLORS = {"left": "#1f77b4", "right": "#d62728", "center": "#444444"}
+WRITERS = {".gif", ".mp4"}
+# Joints that fix the facing direction, as (left hip, right hip, left shoulder, right shoulder).
+FACE_JOINTS = (1, 2, 16, 17)
+LEG_JOINTS = (1, 2, 4, 5, 7, 8, 10, 11)  # left out of the view limits when framing the upper body
+
+
+def default_skeleton(num_joints: int, path: str | Path | None = None) -> Skeleton:
+    """The joint set of an array with 52 (SMPL-X body + hands) or 22 (body) joints."""
+    if num_joints == 52:
+        return Skeleton.smplx52()
+    if num_joints == 22:
+        return Skeleton.body22()
+    raise InvalidInputError(path, "joints", "(T, 52, 3) or (T, 22, 3)", got=f"{num_joints} joints")
+
+
+def check_joints(joints, path: str | Path | None = None, skeleton: Skeleton | None = None) -> np.ndarray:
+    """Validate a joint array (T, J, 3): shape, at least one frame, finite values."""
+    joints = np.asarray(joints, dtype=np.float64)
+    if joints.ndim != 3 or joints.shape[-1] != 3 or joints.shape[0] < 1:
+        raise InvalidInputError(path, "joints", "an array (T, J, 3) with T >= 1", got=joints.shape)
+    expected = skeleton.num_joints if skeleton is not None else joints.shape[1]
+    if skeleton is None:
+        default_skeleton(joints.shape[1], path)
+    if joints.shape[1] != expected:
+        raise InvalidInputError(path, "joints", f"{expected} joints (the skeleton's)", got=joints.shape[1])
+    if not np.isfinite(joints).all():
+        raise InvalidInputError(path, "joints", "finite values", got="NaN or inf")
+    return joints
+
+
+def face_front(joints: np.ndarray) -> np.ndarray:
+    """Rotate about Y so that frame 0 faces +Z, put the root of frame 0 at the XZ origin and the lowest
+    joint on y = 0. joints (T, J, 3) → (T, J, 3)."""
+    l_hip, r_hip, l_sh, r_sh = FACE_JOINTS
+    across = joints[0, l_hip] - joints[0, r_hip] + joints[0, l_sh] - joints[0, r_sh]
+    forward = np.cross(across, [0.0, 1.0, 0.0])
+    angle = np.arctan2(forward[0], forward[2])  # heading of the body; turn it back to 0
+    c, s = np.cos(angle), np.sin(angle)
+    rot_y = np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])  # rotation by −angle about Y
+    out = (joints - joints[0, 0] * np.array([1.0, 0.0, 1.0])) @ rot_y.T
+    out[..., 1] -= out[..., 1].min()
+    return out
+
+
+def _chain_color(skeleton: Skeleton, chain: Sequence[int]) -> str:
+    name = skeleton.names[chain[-1]]
+    return COLORS["left"] if name.startswith("left") else COLORS["right"] if name.startswith("right") \
+        else COLORS["center"]
+
+
+def _limits(motions: list[np.ndarray], view: str, upper_body: bool, margin: float = 0.08) -> tuple[tuple, tuple]:
+    h, v = VIEWS[view]
+    keep = [j for j in range(motions[0].shape[1]) if not upper_body or j not in LEG_JOINTS]
+    lo = np.min([m[:, keep][..., [h, v]].reshape(-1, 2).min(0) for m in motions], axis=0) - margin
+    hi = np.max([m[:, keep][..., [h, v]].reshape(-1, 2).max(0) for m in motions], axis=0) + margin
+    half = (hi - lo).max() / 2  # same scale on both axes
+    mid = (hi + lo) / 2
+    return (mid[0] - half, mid[0] + half), (mid[1] - half, mid[1] + half)
+
+
+class _Figure:
+    """One row of panels (motion × view) whose line artists are updated frame by frame."""
+
+    def __init__(self, motions, skeleton, views, captions, title, panel_inches, dpi, upper_body):
+        self.motions, self.skeleton, self.views = motions, skeleton, views
+        n = len(motions) * len(views)
+        width, height = n * panel_inches, panel_inches + (0.35 if title else 0.0)
+        # Even pixel sizes: H.264 with yuv420p needs them.
+        width, height = (2 * round(width * dpi / 2) / dpi, 2 * round(height * dpi / 2) / dpi)
+        self.fig, axes = plt.subplots(1, n, figsize=(width, height), dpi=dpi, squeeze=False)
+        self.fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.86 if title else 0.9, wspace=0.02)
+        if title:
+            self.fig.suptitle(title, fontsize=9)
+        self.lines = []  # (motion index, view, [Line2D per chain])
+        for k, ax in enumerate(axes[0]):
+            m, view = divmod(k, len(views))
+            xlim, ylim = _limits(motions, views[view], upper_body)
+            ax.set_xlim(*xlim)
+            ax.set_ylim(*ylim)
+            ax.set_aspect("equal")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            label = f"{captions[m]} · {views[view]}" if captions and captions[m] else views[view]
+            ax.set_title(label, fontsize=8)
+            ax.axhline(0.0, color="#bbbbbb", lw=0.8)
+            chain_lines = [ax.plot([], [], color=_chain_color(skeleton, chain), lw=2.0 if len(chain) > 4 else 1.0,
+                                   marker="o", ms=1.5)[0] for chain in skeleton.chains]
+            self.lines.append((m, views[view], chain_lines))
+        self.counter = self.fig.text(0.99, 0.01, "", ha="right", va="bottom", fontsize=7, color="#888888")
+
+    def draw(self, frame: int) -> None:
+        for m, view, chain_lines in self.lines:
+            joints = self.motions[m][min(frame, len(self.motions[m]) - 1)]
+            h, v = VIEWS[view]
+            for line, chain in zip(chain_lines, self.skeleton.chains):
+                line.set_data(joints[list(chain), h], joints[list(chain), v])
+        self.counter.set_text(str(frame))
+
+
+def _prepare(joints, skeleton: Skeleton | None) -> tuple[list[np.ndarray], Skeleton]:
+    motions = joints if isinstance(joints, (list, tuple)) else [joints]
+    if not motions:
+        raise InvalidInputError(None, "joints", "at least one motion")
+    motions = [check_joints(m, skeleton=skeleton) for m in motions]
+    if len({m.shape[1] for m in motions}) != 1:
+        raise InvalidInputError(None, "joints", "motions with the same joint count",
+                                got=[m.shape[1] for m in motions])
+    skeleton = skeleton or default_skeleton(motions[0].shape[1])
+    return [face_front(m) for m in motions], skeleton
+
+
+def _captions(captions, n: int) -> tuple[list[str] | None, str | None]:
+    """A string is a title over the whole figure; a list names the panels, one per motion."""
+    if captions is None or isinstance(captions, str):
+        return None, captions
+    captions = list(captions)
+    if len(captions) != n:
+        raise InvalidInputError(None, "captions", f"{n} captions (one per motion)", got=len(captions))
+    return captions, None
+
+
+def render_motion(joints, out_path: str | Path, captions: str | Sequence[str] | None = None, fps: float = 30,
+                  skeleton: Skeleton | None = None, stride: int = 1, views: Sequence[str] = ("front",),
+                  title: str | None = None, dpi: int = 80, panel_inches: float = 3.2,
+                  upper_body: bool | None = None) -> Path:
+    """Animate one motion (T, J, 3) or several side by side (a list; shorter ones hold their last frame)
+    to a .gif (pillow) or .mp4 (ffmpeg from imageio-ffmpeg). Every `stride`-th frame is drawn and played
+    at fps / stride, so the animation keeps real time. `upper_body` (default: for 52 joints) frames the
+    view on the torso, arms and hands. Returns the output path."""
+    out_path = Path(out_path)
+    if out_path.suffix.lower() not in WRITERS:
+        raise InvalidInputError(out_path, "out_path", "a .gif or .mp4 file name", got=out_path.suffix)
+    if stride < 1 or fps <= 0:
+        raise InvalidInputError(out_path, "stride/fps", "stride >= 1 and fps > 0", got=(stride, fps))
+    unknown = [v for v in views if v not in VIEWS]
+    if unknown or not views:
+        raise InvalidInputError(out_path, "views", f"some of {tuple(VIEWS)}", got=list(views))
+    motions, skeleton = _prepare(joints, skeleton)
+    panel_captions, suptitle = _captions(captions, len(motions))
+    upper_body = skeleton.num_joints == 52 if upper_body is None else upper_body
+    figure = _Figure(motions, skeleton, list(views), panel_captions, title or suptitle, panel_inches, dpi,
+                     upper_body)
+    frames = range(0, max(len(m) for m in motions), stride)
+    if out_path.suffix.lower() == ".gif":
+        writer = animation.PillowWriter(fps=fps / stride)
+    else:
+        import imageio_ffmpeg
+
+        matplotlib.rcParams["animation.ffmpeg_path"] = imageio_ffmpeg.get_ffmpeg_exe()
+        writer = animation.FFMpegWriter(fps=fps / stride, codec="libx264", extra_args=["-pix_fmt", "yuv420p"])
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with writer.saving(figure.fig, str(out_path), dpi=dpi):
+            for frame in frames:
+                figure.draw(frame)
+                writer.grab_frame()
+    finally:
+        plt.close(figure.fig)
+    return out_path
+
+
+def render_strip(joints, out_path: str | Path, num_frames: int = 6, caption: str | None = None,
+                 skeleton: Skeleton | None = None, view: str = "front", dpi: int = 100,
+                 panel_inches: float = 1.6, frames: Sequence[int] | None = None,
+                 upper_body: bool | None = None) -> Path:
+    """Save `num_frames` evenly spaced frames of one motion side by side as a still image (.png).
+    `frames` picks the frame indices instead. Returns the output path."""
+    out_path = Path(out_path)
+    if out_path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg", ".pdf"):
+        raise InvalidInputError(out_path, "out_path", "an image file name (.png, .jpg, .svg, .pdf)")
+    if view not in VIEWS:
+        raise InvalidInputError(out_path, "view", f"one of {tuple(VIEWS)}", got=view)
+    (motion,), skeleton = _prepare([joints], skeleton)
+    if frames is None:
+        frames = np.linspace(0, len(motion) - 1, num_frames).round().astype(int)
+    frames = list(frames)
+    if not frames or min(frames) < 0 or max(frames) >= len(motion):
+        raise InvalidInputError(out_path, "frames", f"indices in [0, {len(motion)})", got=frames)
+    selected = [motion[f:f + 1] for f in frames]
+    upper_body = skeleton.num_joints == 52 if upper_body is None else upper_body
+    figure = _Figure(selected, skeleton, [view], [f"frame {f}" for f in frames], caption, panel_inches, dpi,
+                     upper_body)
+    figure.draw(0)
+    figure.counter.set_text("")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    figure.fig.savefig(out_path, dpi=dpi)
+    plt.close(figure.fig)
+    return out_path

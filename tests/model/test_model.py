@@ -1,0 +1,158 @@
+"""LSLM: splice of projected motion, answer-only loss, generation, parameter groups, LoRA, vocab mode."""
+import pytest
+import torch
+
+from lslm.errors import ConfigError, InvalidInputError
+from lslm.model import IGNORE_INDEX, LoraSettings, MotionTextPair, TemplateSet
+
+INSTRUCT = TemplateSet.load("instruct")
+PAIRS = [MotionTextPair([3, 1, 4], "thank you", template=INSTRUCT.default("m2t")),
+         MotionTextPair([5, 9, 2, 6, 5, 3, 5], "hello how are you", template=INSTRUCT.default("m2t")),
+         MotionTextPair([8, 9], "my name is sam")]
+
+
+def rest_walk_joints(frames: int, seed: int = 0) -> torch.Tensor:
+    """(T, 52, 3) joints: the rest skeleton with smooth per-joint wobble and a forward walk."""
+    from lslm.motion import default_rest_skeleton
+    from lslm.motion.kinematics import forward_kinematics
+
+    skeleton = default_rest_skeleton()
+    offsets = torch.as_tensor(skeleton.offsets, dtype=torch.float32)[None]
+    rest = forward_kinematics(torch.eye(3).expand(1, 52, 3, 3), offsets, skeleton.parents)[0]
+    t = torch.arange(frames, dtype=torch.float32)[:, None, None] / 30
+    phase = torch.rand(1, 52, 3, generator=torch.Generator().manual_seed(seed)) * 6.28
+    walk = torch.stack([torch.zeros_like(t[..., 0]), torch.zeros_like(t[..., 0]), 0.5 * t[..., 0]], -1)
+    return rest + 0.03 * torch.sin(4 * t + phase) + walk
+
+
+def test_splice_writes_projected_codebook_vectors(build_model):
+    model = build_model()
+    batch = model.collator()(PAIRS)
+    embeds = model.embed(batch["input_ids"], batch["codes"])
+    plain = model.llm.get_input_embeddings()(batch["input_ids"])
+    codebook = model.motion_tokenizer.codebook
+    slots = batch["input_ids"] == model.token_ids["placeholder"]
+    for row, pair in enumerate(PAIRS):
+        expected = model.projector(codebook[torch.tensor(pair.codes)])
+        torch.testing.assert_close(embeds[row][slots[row]], expected)
+        torch.testing.assert_close(embeds[row][~slots[row]], plain[row][~slots[row]])
+
+
+def test_code_and_placeholder_counts_must_agree(build_model):
+    model = build_model()
+    batch = model.collator()(PAIRS[:2])
+    swapped = batch["codes"].flip(0)  # same total, wrong rows
+    with pytest.raises(InvalidInputError, match="do not match: tokens \\[3, 7\\], codes \\[7, 3\\]"):
+        model(batch["input_ids"], batch["attention_mask"], swapped)
+
+
+def test_loss_is_cross_entropy_over_answer_tokens_only(build_model, text_tokenizer):
+    model = build_model()
+    batch = model.collator()(PAIRS)
+    loss = model(**batch).loss
+    logits = model(batch["input_ids"], batch["attention_mask"], batch["codes"]).logits
+    targets = batch["labels"][:, 1:]
+    scored = targets != IGNORE_INDEX
+    log_probs = logits[:, :-1].log_softmax(-1)
+    by_hand = -log_probs[scored].gather(1, targets[scored][:, None]).mean()
+    torch.testing.assert_close(loss, by_hand)
+    answers = sum(len(text_tokenizer(p.text, add_special_tokens=False)["input_ids"]) + 1 for p in PAIRS)
+    assert int(scored.sum()) == answers
+
+
+def test_batched_greedy_generation_equals_one_clip_at_a_time(trained):
+    model = trained
+    codes = [p.codes for p in PAIRS]
+    prompt = INSTRUCT.default("m2t").input
+    batched = model.generate(codes=codes, prompt=prompt, max_new_tokens=8)
+    single = [model.generate(codes=torch.tensor(c), prompt=prompt, max_new_tokens=8) for c in codes]
+    assert isinstance(single[0], str) and batched == single
+    assert len(set(single)) > 1  # the motion changes the output
+
+
+def test_generate_tokenises_features_and_joints_with_its_own_tokenizer(build_model):
+    model = build_model()
+    feats = torch.randn(2, 24, 623, generator=torch.Generator().manual_seed(0))
+    codes = model.motion_tokenizer.encode(feats, lengths=[24, 13])  # 6 and 3 codes
+    assert model.generate(motion=feats, lengths=[24, 13], max_new_tokens=6) == \
+        model.generate(codes=codes, max_new_tokens=6)
+    joints = rest_walk_joints(21)
+    assert model.generate(motion=joints, max_new_tokens=6) == \
+        model.generate(codes=model.motion_tokenizer.encode_joints(joints), max_new_tokens=6)
+    with pytest.raises(InvalidInputError, match="features"):
+        model.generate(motion=torch.zeros(10, 52, 4))
+    with pytest.raises(InvalidInputError, match="exactly one"):
+        model.generate()
+
+
+def overfit(model, pairs, steps):
+    model.set_trainable(projector=True, llm=True)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=1e-2)
+    batch = model.collator()(pairs)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        model(**batch).loss.backward()
+        optimizer.step()
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def trained(build_model):
+    """A projector-mode model overfitted on PAIRS (joint scheme)."""
+    return overfit(build_model(), PAIRS, steps=60)
+
+
+def test_trained_model_translates_its_training_pairs(trained):
+    model = trained
+    texts = model.generate(codes=[p.codes for p in PAIRS], prompt=INSTRUCT.default("m2t").input,
+                           max_new_tokens=12)
+    assert texts[:2] == ["thank you", "hello how are you"]
+
+
+def test_parameter_groups_and_schemes(build_model):
+    model = build_model()
+    projector, llm = model.projector_parameters(), model.llm_parameters()
+    assert {id(p) for p in projector} | {id(p) for p in llm} == {id(p) for p in model.parameters()}
+    assert not {id(p) for p in projector} & {id(p) for p in llm}
+    batch = model.collator()(PAIRS)
+    for use_projector, use_llm in ((True, False), (False, True), (True, True)):  # mlp, staged step 2, joint
+        model.zero_grad(set_to_none=True)
+        model.set_trainable(projector=use_projector, llm=use_llm)
+        model(**batch).loss.backward()
+        assert all((p.grad is not None) == use_projector for p in projector)
+        assert all((p.grad is not None) == use_llm for p in llm)
+
+
+def test_lora_trains_only_adapters_added_rows_and_projector(build_model):
+    model = build_model(lora=LoraSettings(r=4, alpha=8, dropout=0.0, rslora=True))
+    model.set_trainable(projector=True, llm=True)
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n or "trainable_tokens" in n or n.startswith("projector.")
+                             for n in trainable)
+    assert any("lora_A" in n for n in trainable) and any("trainable_tokens" in n for n in trainable)
+    q_proj = model.llm.get_base_model().model.layers[0].self_attn.q_proj
+    assert q_proj.scaling["default"] == pytest.approx(8 / 4 ** 0.5)  # rsLoRA: alpha / sqrt(r)
+    frozen = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}
+    overfit(model, PAIRS, steps=2)
+    assert all(torch.equal(p, frozen[n]) for n, p in model.named_parameters() if n in frozen)
+    model.set_trainable(projector=True, llm=False)
+    assert all(n.startswith("projector.") for n, p in model.named_parameters() if p.requires_grad)
+
+
+def test_vocab_mode_reads_and_writes_motion(build_model):
+    model = build_model(mode="vocab")
+    assert model.projector is None and model.projector_parameters() == []
+    t2m = INSTRUCT.default("t2m")
+    pairs = [MotionTextPair([7, 0, 15, 3], "my name is sam", template=t2m),
+             MotionTextPair([2, 2, 9], "thank you", template=t2m),
+             MotionTextPair([7, 0, 15, 3], "my name is sam")]
+    overfit(model, pairs, steps=60)
+    codes = model.generate_motion(["my name is sam", "thank you"], max_new_tokens=8)
+    assert [c.tolist() for c in codes] == [[7, 0, 15, 3], [2, 2, 9]]
+    features = model.motion_tokenizer.decode(codes[0])
+    assert features.shape == (4 * 4, 623)
+    assert model.generate(codes=torch.tensor([7, 0, 15, 3]), max_new_tokens=12) == "my name is sam"
+    with pytest.raises(ConfigError, match="vocab"):
+        build_model().generate_motion("hello")
