@@ -1,4 +1,6 @@
 """lslm: 3D sign language → English with a large language model."""
+from glob import glob
+
 from setuptools import find_packages, setup
 
 # torch is left unpinned on purpose: install it first (`make` does, TORCH_SPEC overrides), and any
@@ -15,7 +17,7 @@ EXTRAS = {
     "pos": ["spacy>=3.7"],
     "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28"],
 }
-EXTRAS["all"] = sorted({p for k in ("smplx", "viz", "train", "eval") for p in EXTRAS[k]})
+EXTRAS["all"] = sorted({p for k in ("smplx", "viz", "train", "eval", "semantic") for p in EXTRAS[k]})
 
 setup(
     name="lslm",
@@ -25,6 +27,10 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(include=["lslm", "lslm.*"]),
     package_data={"lslm": ["py.typed"]},
+    # assets/ (rest skeleton, instruction templates) is found next to the package in a checkout and
+    # under <prefix>/share/lslm/assets when installed (lslm.assets.asset_path).
+    data_files=[("share/lslm/assets", glob("assets/*.json")),
+                ("share/lslm/assets/templates", glob("assets/templates/*.json"))],
     python_requires=">=3.10",
     install_requires=CORE,
     extras_require=EXTRAS,

@@ -17,13 +17,14 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from lslm.assets import asset_path
 from lslm.errors import InvalidInputError
 from lslm.model.tokens import MOTION_PLACEHOLDER
 
 CAPTION_PLACEHOLDER = "<Caption_Placeholder>"
 GLOSS_PLACEHOLDER = "<Gloss_Placeholder>"
 TASK_CLASSES = ("m2t", "m2g", "t2m")
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "assets" / "templates"
+TEMPLATES_DIR = asset_path("templates")
 
 
 @dataclass(frozen=True)

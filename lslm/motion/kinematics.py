@@ -26,12 +26,13 @@ import numpy as np
 import roma
 import torch
 
+from lslm.assets import asset_path
 from lslm.errors import InvalidInputError
 from lslm.motion.skeleton import Skeleton
 
 __all__ = ["default_rest_skeleton", "forward_kinematics", "load_joint_model", "smplx_to_joints"]
 
-REST_SKELETON_PATH = Path(__file__).resolve().parents[2] / "assets" / "rest_skeleton_smplx52.json"
+REST_SKELETON_PATH = asset_path("rest_skeleton_smplx52.json")
 SMPLX_TO_52 = (*range(22), *range(25, 55))  # SMPL-X joint index of each of our 52 joints
 POSE_FIELDS = {  # field → joints it rotates; the 52 joints take global_orient, body, left, right hand
     "global_orient": 1, "body_pose": 21, "jaw_pose": 1, "leye_pose": 1, "reye_pose": 1,
