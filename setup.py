@@ -1,5 +1,6 @@
 """lslm: 3D sign language → English with a large language model."""
 from glob import glob
+from pathlib import Path
 
 from setuptools import find_packages, setup
 
@@ -23,7 +24,7 @@ setup(
     name="lslm",
     version="0.1.0",
     description="Large Sign Language Models: 3D sign motion → English through a motion tokenizer and an LLM",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["lslm", "lslm.*"]),
     package_data={"lslm": ["py.typed"]},

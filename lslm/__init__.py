@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["Tokenizer", "LSLM", "__version__"]
+__all__ = ["LSLM", "Tokenizer", "__version__"]
 
 
 def __getattr__(name: str):

@@ -1,3 +1,4 @@
+#!/usr/bin/env python
 """Score translations: python tools/evaluate.py --predictions preds.jsonl --references refs.jsonl --out DIR.
 
 Thin wrapper over lslm.eval.cli.main; `--help` lists every option, docs/metrics.md defines every number.

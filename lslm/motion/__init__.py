@@ -4,5 +4,12 @@ from lslm.motion.kinematics import default_rest_skeleton, smplx_to_joints
 from lslm.motion.normalize import Normalizer
 from lslm.motion.skeleton import Skeleton
 
-__all__ = ["Skeleton", "smplx_to_joints", "default_rest_skeleton", "joints_to_features",
-           "features_to_joints", "feature_layout", "Normalizer"]
+__all__ = [
+           "Normalizer",
+           "Skeleton",
+           "default_rest_skeleton",
+           "feature_layout",
+           "features_to_joints",
+           "joints_to_features",
+           "smplx_to_joints",
+]

@@ -1,0 +1,226 @@
+"""Motion codes of a prepared dataset, computed once per tokenizer and cached next to the features.
+
+LLM training reads codes, not features: the tokenizer is frozen, so encoding every clip at every epoch
+would only repeat the same work. `encode_dataset` writes
+
+    DATA/codes/<fingerprint>/
+        index.json               {"format", "format_version", "tokenizer": {fingerprint, codebook_size,
+                                  downsample, path}, "splits": {split: {"file", "manifest_sha256",
+                                  "clips": {id: [offset, length]}, "skipped": [{id, error, message}]}}}
+        <split>.safetensors      "codes": (N,) int32, every clip's codes one after the other
+
+where the fingerprint is the sha256 of the tokenizer's config.json and model.safetensors (first 16 hex
+digits). Re-running with the same tokenizer skips the splits whose manifest rows are unchanged; another
+tokenizer gets its own folder.
+
+    python tools/encode_dataset.py --tokenizer runs/vq/final --data data/synthetic
+    clips = load_codes("data/synthetic", "runs/vq/final", "train")   # [CodedClip(id, codes, text, gloss)]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from lslm.data.manifest import atomic_write_text, read_manifest
+from lslm.errors import InvalidInputError, LslmError
+
+FORMAT = "lslm-codes"
+FORMAT_VERSION = 1
+CODES_DIR = "codes"
+INDEX_NAME = "index.json"
+BUILD_COMMAND = "python tools/encode_dataset.py --tokenizer TOKENIZER_DIR --data {data} --splits {split}"
+
+
+@dataclass
+class CodedClip:
+    """One clip of a split as the LLM sees it: codes (L,) long, its English text and gloss."""
+
+    id: str
+    codes: torch.Tensor
+    text: str
+    gloss: str | None = None
+
+
+def tokenizer_fingerprint(tokenizer_dir: str | os.PathLike) -> str:
+    """sha256 of a saved tokenizer's config.json then model.safetensors, first 16 hex digits."""
+    digest = hashlib.sha256()
+    for name in ("config.json", "model.safetensors"):
+        path = Path(tokenizer_dir) / name
+        if not path.is_file():
+            raise InvalidInputError(path, "file", "a tokenizer folder with config.json and model.safetensors",
+                                    got="missing")
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _split_rows(data_dir: Path, split: str) -> tuple[list[dict], str]:
+    """The manifest rows of one split and a hash of what the codes depend on (id, features file, frames)."""
+    rows = [r for r in read_manifest(data_dir / "manifest.jsonl") if r["split"] == split]
+    key = json.dumps([[r["id"], r["features"], r["frames"]] for r in rows])
+    return rows, hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _read_index(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise InvalidInputError(path, "json", "a codes index written by tools/encode_dataset.py", got=str(e)) from e
+    if index.get("format") != FORMAT or index.get("format_version") != FORMAT_VERSION:
+        raise InvalidInputError(path, "format", f"{FORMAT} version {FORMAT_VERSION}",
+                                got=f"{index.get('format')} version {index.get('format_version')}")
+    return index
+
+
+def cache_dir(data_dir: str | os.PathLike, fingerprint: str) -> Path:
+    """DATA/codes/<fingerprint>."""
+    return Path(data_dir) / CODES_DIR / fingerprint
+
+
+@torch.inference_mode()
+def encode_split(tokenizer, data_dir: str | os.PathLike, split: str, batch_size: int = 64,
+                 progress: bool = True) -> tuple[dict[str, torch.Tensor], list[dict]]:
+    """Encode one split's raw features: ({id: codes (L,) long}, skipped [{id, error, message}]).
+
+    Clips are batched by length (the tokenizer encodes each clip at its own length, so batching does
+    not change the codes); a clip that cannot be read or is shorter than one code is skipped and listed.
+    """
+    from tqdm.auto import tqdm
+
+    from lslm.data.dataset import MotionDataset
+
+    dataset = MotionDataset(data_dir, split, normalize=False)
+    order = sorted(range(len(dataset)), key=lambda i: dataset.records[i]["frames"])
+    codes, skipped = {}, []
+    bar = tqdm(total=len(order), desc=f"encode {split}", unit="clip", disable=not progress)
+    for start in range(0, len(order), batch_size):
+        items = []
+        for i in order[start:start + batch_size]:
+            try:
+                item = dataset[i]
+                if item["length"] < tokenizer.downsample:
+                    raise InvalidInputError(dataset.root / dataset.records[i]["features"], "features",
+                                            f"at least {tokenizer.downsample} frames (one code)", got=item["length"])
+                items.append(item)
+            except InvalidInputError as e:
+                skipped.append({"id": dataset.records[i]["id"], "error": type(e).__name__, "message": str(e)})
+        if items:
+            feats = torch.nn.utils.rnn.pad_sequence([it["features"] for it in items], batch_first=True)
+            lengths = torch.tensor([it["length"] for it in items])
+            batch_codes = tokenizer.encode(feats, lengths).cpu()  # (B, T // 4), −1 past each clip's end
+            for it, row, n in zip(items, batch_codes, lengths // tokenizer.downsample):
+                codes[it["id"]] = row[:n].clone()
+        bar.update(len(order[start:start + batch_size]))
+    bar.close()
+    return codes, skipped
+
+
+def encode_dataset(tokenizer_dir: str | os.PathLike, data_dir: str | os.PathLike,
+                   splits: list[str] | tuple[str, ...] = ("train", "val", "test"), batch_size: int = 64,
+                   device: str | None = None, progress: bool = True) -> dict:
+    """Build or update DATA/codes/<fingerprint>/ for `splits`; returns a summary
+    {"cache", "fingerprint", "splits": {split: {"status": "encoded"|"cached"|"empty", "clips", "skipped"}}}."""
+    from lslm.tokenizer import Tokenizer
+
+    data_dir, tokenizer_dir = Path(data_dir), Path(tokenizer_dir)
+    fingerprint = tokenizer_fingerprint(tokenizer_dir)
+    out = cache_dir(data_dir, fingerprint)
+    index_path = out / INDEX_NAME
+    index = _read_index(index_path)
+    tokenizer = None
+    summary = {"cache": str(out), "fingerprint": fingerprint, "splits": {}}
+    for split in splits:
+        rows, manifest_hash = _split_rows(data_dir, split)
+        entry = (index or {}).get("splits", {}).get(split)
+        if entry is not None and entry["manifest_sha256"] == manifest_hash and (out / entry["file"]).is_file():
+            summary["splits"][split] = {"status": "cached", "clips": len(entry["clips"]),
+                                        "skipped": len(entry["skipped"])}
+            continue
+        if not rows:
+            summary["splits"][split] = {"status": "empty", "clips": 0, "skipped": 0}
+            continue
+        if tokenizer is None:
+            device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+            tokenizer = Tokenizer.from_pretrained(tokenizer_dir, device=device)
+            index = index or {"format": FORMAT, "format_version": FORMAT_VERSION,
+                              "tokenizer": {"fingerprint": fingerprint, "codebook_size": tokenizer.num_codes,
+                                            "downsample": tokenizer.downsample, "path": str(tokenizer_dir.resolve())},
+                              "splits": {}}
+        codes, skipped = encode_split(tokenizer, data_dir, split, batch_size, progress)
+        ids = [r["id"] for r in rows if r["id"] in codes]  # manifest order
+        offsets, offset = {}, 0
+        for clip_id in ids:
+            offsets[clip_id] = [offset, len(codes[clip_id])]
+            offset += len(codes[clip_id])
+        flat = torch.cat([codes[i] for i in ids]) if ids else torch.zeros(0, dtype=torch.long)
+        out.mkdir(parents=True, exist_ok=True)
+        file = f"{split}.safetensors"
+        tmp = out / f".{file}.{os.getpid()}.tmp"
+        save_file({"codes": flat.to(torch.int32).contiguous()}, str(tmp), metadata={"format": FORMAT})
+        os.replace(tmp, out / file)
+        index["splits"][split] = {"file": file, "manifest_sha256": manifest_hash, "clips": offsets,
+                                  "skipped": skipped}
+        atomic_write_text(index_path, json.dumps(index, indent=1) + "\n")
+        summary["splits"][split] = {"status": "encoded", "clips": len(ids), "skipped": len(skipped)}
+    return summary
+
+
+def load_codes(data_dir: str | os.PathLike, tokenizer: str | os.PathLike, split: str) -> list[CodedClip]:
+    """The cached codes of one split in manifest order (clips the encoder skipped are left out; they are
+    listed in index.json). `tokenizer`: the tokenizer folder, or its fingerprint."""
+    data_dir = Path(data_dir)
+    fingerprint = tokenizer_fingerprint(tokenizer) if Path(tokenizer).is_dir() else str(tokenizer)
+    out = cache_dir(data_dir, fingerprint)
+    index = _read_index(out / INDEX_NAME)
+    build = BUILD_COMMAND.format(data=data_dir, split=split)
+    if index is None or split not in index["splits"]:
+        raise InvalidInputError(out / INDEX_NAME, f"split {split!r}",
+                                f"codes cached for tokenizer {fingerprint} (build them with: {build})", got="missing")
+    entry = index["splits"][split]
+    rows, manifest_hash = _split_rows(data_dir, split)
+    if entry["manifest_sha256"] != manifest_hash:
+        raise InvalidInputError(out / INDEX_NAME, f"split {split!r}",
+                                f"codes of the current manifest (it changed since they were cached; rebuild: {build})",
+                                got="stale")
+    flat = load_file(str(out / entry["file"]))["codes"].long()
+    clips = []
+    for row in rows:
+        if row["id"] in entry["clips"]:
+            offset, length = entry["clips"][row["id"]]
+            clips.append(CodedClip(row["id"], flat[offset:offset + length], row.get("text", ""), row.get("gloss")))
+    return clips
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python tools/encode_dataset.py`: 0 when codes are cached, 1 when no split has any clip, 2 on bad input."""
+    parser = argparse.ArgumentParser(description="Cache a prepared dataset's motion codes for one tokenizer.")
+    parser.add_argument("--tokenizer", required=True, help="tokenizer folder (Tokenizer.save_pretrained)")
+    parser.add_argument("--data", required=True, help="prepared dataset folder")
+    parser.add_argument("--splits", nargs="+", default=["train", "val", "test"])
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--device", default=None, help="default: cuda when available, else cpu")
+    parser.add_argument("--no-progress", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        summary = encode_dataset(args.tokenizer, args.data, args.splits, args.batch_size, args.device,
+                                 progress=not args.no_progress)
+    except LslmError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"codes cache: {summary['cache']}")
+    for split, s in summary["splits"].items():
+        print(f"  {split}: {s['status']}, {s['clips']} clips, {s['skipped']} skipped")
+    if any(s["skipped"] for s in summary["splits"].values()):
+        print(f"  skipped clips and reasons: {Path(summary['cache']) / INDEX_NAME}")
+    return 0 if any(s["clips"] for s in summary["splits"].values()) else 1

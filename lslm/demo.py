@@ -1,0 +1,134 @@
+"""The main job: every stage of lslm, end to end, on the built-in synthetic signed corpus.
+
+    make demo [SIZE=tiny|default] [OUT=runs/demo]      (= python -m lslm.demo --size ... --out ...)
+
+Each stage runs the same entry point a user would run by hand (printed before it starts) and writes its
+figures into OUT/results.json under its own key, so a partial run still leaves every finished stage's
+numbers behind. Stages whose outputs already exist are not redone.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import time
+from pathlib import Path
+
+import torch
+
+# Per size: synthetic corpus size, tokenizer config, base-LM steps, clips rendered.
+# `tiny` is the smoke check (a few minutes): small corpus, short runs that prove every stage runs.
+SIZES = {
+    "tiny": {"corpus": "tiny", "renders": 2,
+             "tokenizer": ["--config", "configs/tokenizer/synthetic.yaml", "train.max_steps=150",
+                           "train.val_every=75", "train.save_every=150"],
+             "evaluator": ["--config", "configs/eval/evaluator.yaml", "train.max_steps=100"]},
+    "default": {"corpus": "default", "renders": 4,
+                "tokenizer": ["--config", "configs/tokenizer/synthetic.yaml"],
+                "evaluator": ["--config", "configs/eval/evaluator.yaml"]},
+}
+TOKENIZER_KEYS = {"mpjpe": "mpjpe_mm", "pa_mpjpe": "pa_mpjpe_mm", "accel": "accel_error_mm", "fid": "fid",
+                  "diversity": "diversity_recon", "usage": "codebook_usage", "perplexity": "perplexity"}
+
+
+class Demo:
+    def __init__(self, out: Path, size: str):
+        self.out, self.size, self.plan = out, size, SIZES[size]
+        self.results_path = out / "results.json"
+        self.results = json.loads(self.results_path.read_text()) if self.results_path.exists() else {}
+
+    def record(self, stage: str, figures: dict) -> None:
+        self.results[stage] = figures
+        self.out.mkdir(parents=True, exist_ok=True)
+        tmp = self.results_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.results, indent=2))
+        tmp.replace(self.results_path)
+
+    def run(self, title: str, entry, argv: list[str]):
+        print(f"\n== {title}: {entry.__module__.replace('.', '/')}.py {shlex.join(argv)}", flush=True)
+        start = time.time()
+        result = entry(argv)
+        print(f"== {title}: done in {time.time() - start:.0f} s", flush=True)
+        return result
+
+    # -- stages ---------------------------------------------------------------------------------
+    def corpus(self) -> None:
+        from lslm.data.synthetic.cli import main as make_synthetic
+        raw = self.out / "corpus"
+        if not (raw / "manifest.jsonl").exists():
+            self.run("synthetic corpus", make_synthetic, ["--out", str(raw), "--size", self.plan["corpus"]])
+        info = json.loads((raw / "corpus.json").read_text())
+        self.record("corpus", {k: info[k] for k in ("size", "seed", "clips", "splits") if k in info})
+
+    def prepare(self) -> None:
+        from lslm.data.prepare import main as prepare
+        data = self.out / "data"
+        self.run("prepare dataset", prepare, ["--format", "lslm", "--input", str(self.out / "corpus"),
+                                             "--output", str(data), "--fps", "30", "--workers", "2"])
+        report = json.loads((data / "report.json").read_text())
+        self.record("data", {k: report[k] for k in ("total", "prepared", "skipped", "splits") if k in report})
+
+    def render(self) -> None:
+        from lslm.data import MotionDataset
+        from lslm.motion import features_to_joints
+        from lslm.viz import render_motion
+
+        ds = MotionDataset(self.out / "data", split="test", normalize=False)
+        videos = []
+        for i in range(min(self.plan["renders"], len(ds))):
+            item = ds[i]
+            path = self.out / "renders" / f"{item['id']}.gif"
+            render_motion(features_to_joints(item["features"]).numpy(), path, captions=[item["text"]])
+            videos.append(str(path.relative_to(self.out)))
+        print(f"rendered {len(videos)} clips into {self.out / 'renders'}")
+        self.record("render", {"videos": videos})
+
+    def tokenizer(self) -> None:
+        from lslm.data.codes import encode_dataset, load_codes
+        from lslm.eval.tokenizer_eval import main as eval_tokenizer
+        from lslm.training.evaluator import main as train_evaluator
+        from lslm.training.logging import read_metrics
+        from lslm.training.vqvae import main as train_vqvae
+        from lslm.viz.plots import plot_code_usage, plot_curves
+
+        data, run, evaluator = self.out / "data", self.out / "tokenizer", self.out / "evaluator"
+        if not (run / "final" / "model.safetensors").exists():
+            self.run("train tokenizer", train_vqvae, [*self.plan["tokenizer"], f"data.root={data}",
+                                                     f"output_dir={run}", "--resume", "auto"])
+        if not (evaluator / "model.safetensors").exists():
+            self.run("train motion evaluator", train_evaluator,
+                     ["--data", str(data), "--out", str(evaluator), *self.plan["evaluator"]])
+        doc = self.run("evaluate tokenizer", eval_tokenizer,
+                       ["--tokenizer", str(run / "final"), "--data", str(data), "--split", "test",
+                        "--evaluator", str(evaluator), "--out", str(self.out / "tokenizer_eval"),
+                        "--renders", str(self.plan["renders"] // 2)])
+        encode_dataset(run / "final", data)
+        test_codes = [c.codes for c in load_codes(data, run / "final", "test")]
+        rows = read_metrics(run / "metrics.jsonl")
+        plot_curves(rows, ["loss", "recon"], self.out / "tokenizer_eval" / "loss_curve.png",
+                    title="tokenizer training")
+        from lslm.tokenizer import Tokenizer
+        size = Tokenizer.from_pretrained(run / "final").config.codebook_size
+        plot_code_usage(torch.cat(test_codes).numpy(), size, self.out / "tokenizer_eval" / "codebook_usage.png",
+                        title="codebook usage, test split")
+        figures = {key: doc.get(src) for key, src in TOKENIZER_KEYS.items()}
+        figures["evaluator"] = doc.get("evaluator")
+        self.record("tokenizer", figures)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description="Run every lslm stage on the synthetic corpus.")
+    p.add_argument("--size", choices=sorted(SIZES), default="default")
+    p.add_argument("--out", default="runs/demo")
+    args = p.parse_args(argv)
+    demo = Demo(Path(args.out), args.size)
+    start = time.time()
+    for stage in (demo.corpus, demo.prepare, demo.render, demo.tokenizer):
+        stage()
+    print(f"\nall stages done in {time.time() - start:.0f} s; figures in {demo.results_path}")
+    print(json.dumps(demo.results, indent=2))
+    return demo.results
+
+
+if __name__ == "__main__":
+    main()

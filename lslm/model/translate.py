@@ -1,0 +1,222 @@
+"""Translate sign motion to English with a trained LSLM, in batches: files or a dataset split → JSONL.
+
+    python tools/translate.py --model runs/lslm/final clips/*.npz --out preds.jsonl
+    python tools/translate.py --model runs/lslm/final --data data/synthetic --split test --out preds.jsonl
+    rows = translate_split("runs/lslm/final", "data/synthetic", "test", num_beams=5)   # [{id, prediction, reference}]
+
+Inputs: joints `.npy` (T, 52, 3), feature `.npy` (T, 623) (raw, at the tokenizer's frame rate), raw lslm
+`.npz` clips (SMPL-X parameters through `smplx_to_joints` on the clip's `rest_offsets`, as
+`lslm.data.prepare` does). A dataset split uses its codes cache (tools/encode_dataset.py) for the model's
+tokenizer when there is one, else encodes the split's features on the fly.
+Clips go to `LSLM.generate` in batches of similar code length (less padding); greedy output is the
+same as translating one clip at a time. Every input gets one output row; an input that cannot be read
+gets an empty prediction and an "error" message, and is counted in the summary.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from lslm.errors import InvalidInputError, LslmError
+
+# The paper does not state its decoding. Greedy is deterministic, batch-invariant and what MotionGPT
+# reports m2t with; the other options are neutral until set (docs/translation.md).
+DEFAULT_GENERATION = {"num_beams": 1, "do_sample": False, "length_penalty": 1.0, "no_repeat_ngram_size": 0,
+                      "repetition_penalty": 1.0, "max_new_tokens": 64}
+
+
+def generation_kwargs(**overrides) -> dict:
+    """DEFAULT_GENERATION updated with the given options (None values are ignored)."""
+    return {**DEFAULT_GENERATION, **{k: v for k, v in overrides.items() if v is not None}}
+
+
+# ---- reading inputs ---------------------------------------------------------------------------------
+
+def motion_file_codes(path: str | os.PathLike, tokenizer, fps: float | None = None) -> torch.Tensor:
+    """Codes (L,) long of one motion file; `fps` is the frame rate of a joints `.npy` (default: the
+    tokenizer's). Bad files raise InvalidInputError naming the file and the field."""
+    from lslm.data.adapters import check_array, load_joints, load_lslm, load_npy
+    from lslm.data.prepare import clip_to_joints
+
+    path = Path(path)
+    D, J = tokenizer.config.feature_dim, tokenizer.target_skeleton.num_joints
+    if path.suffix == ".npz":
+        joints = clip_to_joints(load_lslm(path).resampled(tokenizer.fps))  # (T, J, 3)
+    elif path.suffix == ".npy":
+        array = load_npy(path)
+        if array.ndim == 2 and array.shape[1] == D:
+            features = check_array(path, "features", array, (None, D))  # (T, D)
+            if len(features) < tokenizer.downsample:
+                raise InvalidInputError(path, "features", f"at least {tokenizer.downsample} frames (one code)",
+                                        got=len(features))
+            return tokenizer.encode(torch.as_tensor(features, dtype=torch.float32)).cpu()
+        if array.ndim != 3 or array.shape[1:] != (J, 3):
+            raise InvalidInputError(path, "array", f"joints (T, {J}, 3) or features (T, {D})", got=array.shape)
+        joints = load_joints(path, fps=fps or tokenizer.fps).resampled(tokenizer.fps).joints
+    else:
+        raise InvalidInputError(path, "suffix", "a joints or features .npy, or a raw lslm .npz", got=path.suffix)
+    if len(joints) <= tokenizer.downsample:
+        raise InvalidInputError(path, "joints", f"at least {tokenizer.downsample + 1} frames (one code)",
+                                got=len(joints))
+    return tokenizer.encode_joints(torch.as_tensor(joints, dtype=torch.float32)).cpu()
+
+
+def _file_ids(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """File stems as ids; the whole path where two stems collide."""
+    stems = [Path(p).stem for p in paths]
+    return [s if stems.count(s) == 1 else str(p) for s, p in zip(stems, paths)]
+
+
+# ---- translating ------------------------------------------------------------------------------------
+
+def translate_codes(model, codes: Sequence[torch.Tensor], batch_size: int = 32, prompt: str | None = None,
+                    progress: bool = True, **gen_kwargs) -> list[str]:
+    """Translations of code sequences (each (L,) long), in input order. Batches hold clips of similar
+    length; `gen_kwargs` go to `LSLM.generate` as they are."""
+    from tqdm.auto import tqdm
+
+    order = sorted(range(len(codes)), key=lambda i: len(codes[i]))
+    out: list[str] = [""] * len(codes)
+    with tqdm(total=len(codes), desc="translate", unit="clip", disable=not progress) as bar:
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            texts = model.generate(codes=[codes[i] for i in batch], prompt=prompt, **gen_kwargs)
+            for i, text in zip(batch, texts):
+                out[i] = text
+            bar.update(len(batch))
+    return out
+
+
+def _rows(ids: list[str], codes: dict[str, torch.Tensor], errors: dict[str, str], model, batch_size: int,
+          prompt: str | None, progress: bool, gen_kwargs: dict, references: dict[str, str] | None = None) -> list[dict]:
+    """One row per id: {"id", "prediction", "reference"?, "error"?}, in the order of `ids`."""
+    ok = [i for i in ids if i in codes]
+    predictions = dict(zip(ok, translate_codes(model, [codes[i] for i in ok], batch_size, prompt, progress,
+                                               **gen_kwargs)))
+    rows = []
+    for clip_id in ids:
+        row = {"id": clip_id, "prediction": predictions.get(clip_id, "")}
+        if references is not None:
+            row["reference"] = references[clip_id]
+        if clip_id in errors:
+            row["error"] = errors[clip_id]
+        rows.append(row)
+    return rows
+
+
+def _load_model(model_dir: str | os.PathLike, device: str | None):
+    from lslm.model.modeling import LSLM
+
+    return LSLM.from_pretrained(model_dir, device=device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def split_codes(model_dir: str | os.PathLike, data_dir: str | os.PathLike, split: str, tokenizer,
+                progress: bool = True) -> tuple[list[dict], dict[str, torch.Tensor], dict[str, str]]:
+    """(manifest rows, {id: codes}, {id: why it has none}) of a split: from the codes cache of the model's
+    tokenizer when present, else encoded now with `tokenizer`."""
+    from lslm.data.codes import cache_dir, encode_split, load_codes, tokenizer_fingerprint
+    from lslm.data.manifest import read_manifest
+
+    rows = [r for r in read_manifest(Path(data_dir) / "manifest.jsonl") if r["split"] == split]
+    tokenizer_dir = Path(model_dir) / "tokenizer"
+    try:
+        codes = {c.id: c.codes for c in load_codes(data_dir, tokenizer_dir, split)}
+        index = cache_dir(data_dir, tokenizer_fingerprint(tokenizer_dir)) / "index.json"
+        errors = {r["id"]: f"skipped when the codes were cached (see {index})" for r in rows if r["id"] not in codes}
+    except InvalidInputError as e:
+        print(f"note: no usable codes cache ({e}); encoding the {split} split now", file=sys.stderr)
+        codes, skipped = encode_split(tokenizer, data_dir, split, progress=progress)
+        errors = {s["id"]: s["message"] for s in skipped}
+    return rows, codes, errors
+
+
+def translate_split(model_dir: str | os.PathLike, data_dir: str | os.PathLike, split: str, *,
+                    batch_size: int = 32, prompt: str | None = None, device: str | None = None,
+                    progress: bool = True, **gen_kwargs) -> list[dict]:
+    """Translate one split of a prepared dataset: [{"id", "prediction", "reference"}] in manifest order
+    ("error" too for a clip without codes; its prediction is empty). `gen_kwargs` override
+    DEFAULT_GENERATION."""
+    model = _load_model(model_dir, device)
+    rows, codes, errors = split_codes(model_dir, data_dir, split, model.motion_tokenizer, progress)
+    return _rows([r["id"] for r in rows], codes, errors, model, batch_size, prompt, progress,
+                 generation_kwargs(**gen_kwargs), references={r["id"]: r.get("text", "") for r in rows})
+
+
+def translate_files(model_dir: str | os.PathLike, paths: Sequence[str | os.PathLike], *, fps: float | None = None,
+                    batch_size: int = 32, prompt: str | None = None, device: str | None = None,
+                    progress: bool = True, **gen_kwargs) -> list[dict]:
+    """Translate motion files: [{"id" (file stem), "prediction"}] in input order ("error" for a file
+    that could not be read; its prediction is empty)."""
+    model = _load_model(model_dir, device)
+    ids = _file_ids(paths)
+    codes, errors = {}, {}
+    for clip_id, path in zip(ids, paths):
+        try:
+            codes[clip_id] = motion_file_codes(path, model.motion_tokenizer, fps)
+        except InvalidInputError as e:
+            errors[clip_id] = str(e)
+    return _rows(ids, codes, errors, model, batch_size, prompt, progress, generation_kwargs(**gen_kwargs))
+
+
+# ---- command line -----------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description="Translate sign motion to English with a trained LSLM.")
+    p.add_argument("--model", required=True, help="LSLM folder (LSLM.save_pretrained), e.g. RUN/final")
+    p.add_argument("inputs", nargs="*", help="joints .npy (T, 52, 3), features .npy (T, 623), raw lslm .npz")
+    p.add_argument("--data", help="prepared dataset folder (instead of inputs)")
+    p.add_argument("--split", default="test", help="split of --data (default test)")
+    p.add_argument("--out", required=True, help="JSONL output: id, prediction, reference when known")
+    p.add_argument("--prompt", help="prompt with one <Motion_Placeholder> (default: the model's)")
+    d = DEFAULT_GENERATION
+    p.add_argument("--num-beams", type=int, default=d["num_beams"], help="1 = greedy (default)")
+    p.add_argument("--length-penalty", type=float, default=d["length_penalty"], help="beam search only")
+    p.add_argument("--no-repeat-ngram-size", type=int, default=d["no_repeat_ngram_size"], help="0 = off")
+    p.add_argument("--repetition-penalty", type=float, default=d["repetition_penalty"], help="1.0 = off")
+    p.add_argument("--max-new-tokens", type=int, default=d["max_new_tokens"])
+    p.add_argument("--do-sample", action="store_true", help="sample instead of greedy / beam search")
+    p.add_argument("--temperature", type=float, help="with --do-sample")
+    p.add_argument("--top-p", type=float, help="with --do-sample")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--fps", type=float, help="frame rate of joints .npy inputs (default: the tokenizer's)")
+    p.add_argument("--device", help="default: cuda when available, else cpu")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """0 when at least one clip was translated, 1 when none was, 2 for unusable arguments or model."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if bool(args.inputs) == bool(args.data):
+        parser.error("give motion files or --data DIR (with --split), not both")
+    gen = generation_kwargs(num_beams=args.num_beams, length_penalty=args.length_penalty,
+                            no_repeat_ngram_size=args.no_repeat_ngram_size,
+                            repetition_penalty=args.repetition_penalty, max_new_tokens=args.max_new_tokens,
+                            do_sample=args.do_sample, temperature=args.temperature, top_p=args.top_p)
+    common = {"batch_size": args.batch_size, "prompt": args.prompt, "device": args.device,
+              "progress": not args.no_progress}
+    try:
+        if args.data:
+            rows = translate_split(args.model, args.data, args.split, **common, **gen)
+        else:
+            rows = translate_files(args.model, args.inputs, fps=args.fps, **common, **gen)
+    except LslmError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    os.replace(tmp, out)
+    failed = [r for r in rows if "error" in r]
+    for r in failed:
+        print(f"skipped {r['id']}: {r['error']}", file=sys.stderr)
+    print(f"translated {len(rows) - len(failed)} clips, skipped {len(failed)}; wrote {out}")
+    return 0 if len(failed) < len(rows) else 1

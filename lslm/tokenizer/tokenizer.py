@@ -1,0 +1,265 @@
+"""`Tokenizer`: the public motion tokenizer (raw 623-dim features or joints ⇄ codes).
+
+It bundles the VQ-VAE with what is needed to use it on raw motion: the normalisation statistics,
+the target skeleton the features were retargeted to, the frame rate and the facing-direction
+compatibility flag. On disk a tokenizer is a folder with two files and no pickle:
+
+    config.json        {"format": "lslm-tokenizer", "format_version": 1, "tokenizer": {TokenizerConfig},
+                        "fps": 30.0, "compat": true, "skeleton": {names, parents, chains, lr_pairs},
+                        "normalizer": {non-tensor Normalizer state}}
+    model.safetensors  "model.*" VQ-VAE weights and quantizer buffers, "normalizer.*" mean/std,
+                       "skeleton.offsets" (J, 3)
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from lslm.errors import CheckpointMismatchError, InvalidInputError
+from lslm.motion import Normalizer, Skeleton, features_to_joints, joints_to_features
+from lslm.tokenizer.config import TokenizerConfig
+from lslm.tokenizer.vqvae import VQVAE
+
+FORMAT = "lslm-tokenizer"
+FORMAT_VERSION = 1
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+
+LengthsLike = Sequence[int] | torch.Tensor | np.ndarray | None
+
+
+def _as_tensor(values: Any, field: str, dtype: torch.dtype) -> torch.Tensor:
+    if isinstance(values, torch.Tensor):
+        return values.to(dtype)
+    try:
+        return torch.as_tensor(np.asarray(values), dtype=dtype)
+    except (TypeError, ValueError) as err:
+        raise InvalidInputError(None, field, "an array or tensor", got=type(values).__name__) from err
+
+
+class Tokenizer:
+    """Motion tokenizer: `encode` raw features (or joints) to codes, `decode` codes to raw features."""
+
+    def __init__(self, model: VQVAE, normalizer: Normalizer, target_skeleton: Skeleton, fps: float,
+                 compat: bool = True):
+        self.model = model.eval()
+        self.normalizer = normalizer
+        self.target_skeleton = target_skeleton
+        self.fps = float(fps)
+        self.compat = bool(compat)
+
+    # ---- properties -------------------------------------------------------------------------
+    @property
+    def config(self) -> TokenizerConfig:
+        return self.model.config
+
+    @property
+    def num_codes(self) -> int:
+        return self.config.codebook_size
+
+    codebook_size = num_codes
+
+    @property
+    def code_dim(self) -> int:
+        return self.config.code_dim
+
+    @property
+    def downsample(self) -> int:
+        """Frames per code (4 for the paper's model)."""
+        return self.config.downsample
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def codebook(self) -> torch.Tensor:
+        """(K, code_dim) the vectors codes stand for (what the LLM projector receives)."""
+        return self.model.quantizer.codebook.detach()
+
+    def to(self, device: str | torch.device) -> Tokenizer:
+        self.model.to(device)
+        return self
+
+    # ---- encode -----------------------------------------------------------------------------
+    def _check_features(self, feats: Any) -> tuple[torch.Tensor, bool]:
+        x = _as_tensor(feats, "features", torch.float32)
+        D = self.config.feature_dim
+        if x.ndim not in (2, 3) or x.shape[-1] != D:
+            raise InvalidInputError(None, "features", f"shape (T, {D}) or (B, T, {D})", got=tuple(x.shape))
+        if not torch.isfinite(x).all():
+            raise InvalidInputError(None, "features", "finite values", got="NaN or inf")
+        unbatched = x.ndim == 2
+        return (x.unsqueeze(0) if unbatched else x), unbatched
+
+    def _check_lengths(self, lengths: LengthsLike, batch: int, frames: int) -> torch.Tensor:
+        if lengths is None:
+            out = torch.full((batch,), frames, dtype=torch.long)
+        else:
+            out = _as_tensor(lengths, "lengths", torch.long).reshape(-1)
+            if out.numel() != batch or (out > frames).any() or (out < 0).any():
+                raise InvalidInputError(None, "lengths", f"{batch} values in [0, {frames}]",
+                                        got=out.tolist())
+        if (out < self.downsample).any():
+            raise InvalidInputError(None, "features", f"clips of at least {self.downsample} frames "
+                                    "(one code)", got=f"lengths {out.tolist()}")
+        return out
+
+    @torch.inference_mode()
+    def encode(self, feats: Any, lengths: LengthsLike = None) -> torch.Tensor:
+        """Raw features (B, T, D) or (T, D) → codes (B, T // 4) or (T // 4,) long.
+
+        Clip i uses its first lengths[i] frames (all T when lengths is None) and gets
+        lengths[i] // 4 codes; trailing frames that do not fill a code are dropped and later
+        positions are −1. The batch runs as one, masked so that every clip gives exactly the codes
+        of encoding it alone (see `MaskedSequential`).
+        """
+        x, unbatched = self._check_features(feats)
+        B, T, _ = x.shape
+        code_lengths = self._check_lengths(lengths, B, T) // self.downsample
+        x = self.normalizer.normalize(x.to(self.device))[:, : T // self.downsample * self.downsample]
+        codes = self.model.encode(x, lengths=(code_lengths * self.downsample).to(self.device))
+        return codes[0] if unbatched else codes
+
+    def encode_joints(self, joints: Any, fps: float | None = None, lengths: LengthsLike = None) -> torch.Tensor:
+        """Joint positions (T, J, 3) or (B, T, J, 3) in metres, y up → codes.
+
+        Features are made with this tokenizer's target skeleton, frame rate and compat flag
+        (T frames → T − 1 feature rows); fps must equal the tokenizer's (resample first otherwise).
+        """
+        fps = self.fps if fps is None else float(fps)
+        if abs(fps - self.fps) > 1e-6:
+            raise InvalidInputError(None, "fps", f"{self.fps} (the tokenizer's frame rate; resample first)",
+                                    got=fps)
+        j = _as_tensor(joints, "joints", torch.float32)
+        J = self.target_skeleton.num_joints
+        if j.ndim not in (3, 4) or tuple(j.shape[-2:]) != (J, 3):
+            raise InvalidInputError(None, "joints", f"shape (T, {J}, 3) or (B, T, {J}, 3)", got=tuple(j.shape))
+        if j.ndim == 3:
+            return self.encode(joints_to_features(j, target=self.target_skeleton, fps=fps, compat=self.compat))
+        frame_lengths = None if lengths is None else _as_tensor(lengths, "lengths", torch.long)
+        feats = joints_to_features(j, target=self.target_skeleton, fps=fps, compat=self.compat,
+                                   lengths=frame_lengths)                   # (B, T - 1, D)
+        return self.encode(feats, lengths=None if frame_lengths is None else frame_lengths - 1)
+
+    # ---- decode -----------------------------------------------------------------------------
+    def _check_codes(self, codes: Any) -> tuple[torch.Tensor, torch.Tensor, bool]:
+        c = _as_tensor(codes, "codes", torch.long)
+        if c.ndim not in (1, 2) or c.shape[-1] == 0:
+            raise InvalidInputError(None, "codes", "shape (L,) or (B, L) with L >= 1", got=tuple(c.shape))
+        unbatched = c.ndim == 1
+        c = c.unsqueeze(0) if unbatched else c
+        if ((c < -1) | (c >= self.num_codes)).any():
+            raise InvalidInputError(None, "codes", f"values in [0, {self.num_codes}) or -1 for padding",
+                                    got=f"range [{int(c.min())}, {int(c.max())}]")
+        valid = c >= 0
+        lengths = valid.cumprod(1).sum(1)                       # codes before the first −1
+        if (valid.sum(1) != lengths).any():
+            raise InvalidInputError(None, "codes", "-1 only as trailing padding", got="a code after -1")
+        return c, lengths, unbatched
+
+    @torch.inference_mode()
+    def decode(self, codes: Any, return_lengths: bool = False
+               ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Codes (B, L) or (L,) with −1 padding → raw features (B, 4L, D) or (4L, D).
+
+        Each clip decodes its codes up to its first −1 exactly as if alone; rows past
+        4 × (its number of codes) are zero. With return_lengths=True the frame counts
+        (B,) (or a 0-d tensor) come back as a second value.
+        """
+        c, code_lengths, unbatched = self._check_codes(codes)
+        L = c.shape[1]
+        frame_lengths = code_lengths * self.downsample
+        out = self.normalizer.denormalize(self.model.decode(c.to(self.device), code_lengths.to(self.device)))
+        past_end = torch.arange(L * self.downsample, device=self.device) >= frame_lengths.to(self.device)[:, None]
+        out[past_end] = 0.0
+        if unbatched:
+            out, frame_lengths = out[0], frame_lengths[0]
+        return (out, frame_lengths) if return_lengths else out
+
+    def features_to_joints(self, feats: Any, lengths: LengthsLike = None) -> torch.Tensor:
+        """Raw features (T, D) or (B, T, D) → joint positions (T, J, 3) or (B, T, J, 3) in metres."""
+        return features_to_joints(_as_tensor(feats, "features", torch.float32), lengths=lengths)
+
+    # ---- persistence ------------------------------------------------------------------------
+    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+        """Write config.json + model.safetensors into `directory` atomically (temp dir, then rename)."""
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        plain: dict[str, Any] = {}
+        for key, value in self.normalizer.state_dict().items():
+            if isinstance(value, (torch.Tensor, np.ndarray)):
+                tensors[f"normalizer.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+            else:
+                plain[key] = value
+        skeleton = self.target_skeleton
+        if skeleton.offsets is not None:
+            tensors["skeleton.offsets"] = torch.as_tensor(np.array(skeleton.offsets)).contiguous()
+        config = {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "tokenizer": self.config.to_dict(),
+            "fps": self.fps, "compat": self.compat, "normalizer": plain,
+            "skeleton": {"names": list(skeleton.names), "parents": list(skeleton.parents),
+                         "chains": [list(c) for c in skeleton.chains],
+                         "lr_pairs": [list(p) for p in skeleton.lr_pairs]},
+        }
+        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+        try:
+            (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+            save_file(tensors, str(tmp / WEIGHTS_NAME), metadata={"format": FORMAT})
+            old = None
+            if directory.exists():
+                old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
+                os.replace(directory, old)
+            os.replace(tmp, directory)
+            if old is not None:
+                shutil.rmtree(old)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+        return directory
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, device: str | torch.device = "cpu") -> Tokenizer:
+        """Load a folder written by `save_pretrained` (no pickle is ever read)."""
+        directory = Path(directory)
+        config_path, weights_path = directory / CONFIG_NAME, directory / WEIGHTS_NAME
+        for path in (config_path, weights_path):
+            if not path.is_file():
+                raise InvalidInputError(path, "file", "a tokenizer folder with config.json and model.safetensors",
+                                        got="missing")
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise InvalidInputError(config_path, "json", "valid JSON", got=str(err)) from err
+        if config.get("format") != FORMAT or config.get("format_version") != FORMAT_VERSION:
+            raise InvalidInputError(config_path, "format", f"{FORMAT} version {FORMAT_VERSION}",
+                                    got=f"{config.get('format')} version {config.get('format_version')}")
+        try:
+            tensors = load_file(str(weights_path))
+        except SafetensorError as err:
+            raise InvalidInputError(weights_path, "file", "a safetensors file", got=str(err)) from err
+        model = VQVAE(TokenizerConfig.from_dict(config["tokenizer"]))
+        weights = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
+        try:
+            model.load_state_dict(weights, strict=True)
+        except RuntimeError as err:
+            raise CheckpointMismatchError(f"{weights_path}: weights do not match config.json: {err}") from err
+        stats = {k.removeprefix("normalizer."): v for k, v in tensors.items() if k.startswith("normalizer.")}
+        normalizer = Normalizer.from_state_dict({**config.get("normalizer", {}), **stats})
+        s = config["skeleton"]
+        offsets = tensors.get("skeleton.offsets")
+        skeleton = Skeleton(tuple(s["names"]), tuple(s["parents"]), tuple(tuple(c) for c in s["chains"]),
+                            tuple(tuple(p) for p in s["lr_pairs"]),
+                            offsets=None if offsets is None else offsets.numpy())
+        return cls(model, normalizer, skeleton, fps=config["fps"], compat=config["compat"]).to(device)

@@ -1,0 +1,140 @@
+"""A small language model that already knows a corpus' English, trained from scratch.
+
+The paper aligns sign motion to Llama-3.2-3B, which knows English before it ever sees a sign. No real LLM
+can be downloaded in CI or on a laptop without a GPU, so the synthetic pipeline stands one in: a BPE
+tokenizer trained with `tokenizers` and a small Llama-architecture model trained on the corpus' English
+training sentences, saved as an ordinary Hugging Face directory. Everything downstream loads it by path
+exactly as it would load `meta-llama/Llama-3.2-3B-Instruct`.
+
+    python -m lslm.training.base_lm --data DATA_DIR --out runs/base_lm [--steps 600]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+SPECIAL_TOKENS = {"bos_token": "<|bos|>", "eos_token": "<|eos|>", "pad_token": "<|pad|>", "unk_token": "<|unk|>"}
+
+
+@dataclass
+class BaseLMConfig:
+    vocab_size: int = 1024
+    hidden_size: int = 128
+    num_layers: int = 4
+    num_heads: int = 4
+    intermediate_size: int = 352
+    max_positions: int = 1024
+    steps: int = 600
+    batch_size: int = 32
+    lr: float = 3e-3
+    warmup: int = 50
+    seed: int = 0
+
+
+def train_text_tokenizer(texts: list[str], vocab_size: int):
+    """Byte-level BPE trained in memory, wrapped as a `PreTrainedTokenizerFast`."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE(unk_token=SPECIAL_TOKENS["unk_token"]))
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS.values()),
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    bpe.train_from_iterator(texts, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=bpe, **SPECIAL_TOKENS)
+
+
+def build_base_lm(tokenizer, cfg: BaseLMConfig):
+    """A randomly initialised Llama-architecture causal LM sized by `cfg`."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
+        num_hidden_layers=cfg.num_layers, num_attention_heads=cfg.num_heads,
+        max_position_embeddings=cfg.max_positions, tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    return LlamaForCausalLM(config)
+
+
+def train_base_lm(texts: list[str], out_dir: str | Path, cfg: BaseLMConfig | None = None,
+                  progress: bool = True) -> dict:
+    """Train tokenizer + LM on `texts` (one sentence each) and save both to `out_dir` (HF format).
+
+    Returns {"final_loss", "perplexity", "steps", "sentences"}.
+    """
+    from tqdm import tqdm
+
+    cfg = cfg or BaseLMConfig()
+
+    if not texts:
+        raise ValueError("train_base_lm: no training sentences")
+    torch.manual_seed(cfg.seed)
+    rng = random.Random(cfg.seed)
+    tokenizer = train_text_tokenizer(texts, cfg.vocab_size)
+    model = build_base_lm(tokenizer, cfg)
+
+    # Each sentence is <bos> text <eos>; batches are padded to their longest sentence.
+    encoded = [[tokenizer.bos_token_id, *tokenizer(t, add_special_tokens=False)["input_ids"],
+                tokenizer.eos_token_id] for t in texts]
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / cfg.warmup) * 0.5 * (
+        1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps)))
+    model.train()
+    losses: list[float] = []
+    bar = tqdm(range(cfg.steps), desc="base LM", disable=not progress)
+    for _ in bar:
+        batch = rng.sample(encoded, min(cfg.batch_size, len(encoded)))
+        width = max(map(len, batch))
+        ids = torch.full((len(batch), width), tokenizer.pad_token_id)
+        labels = torch.full((len(batch), width), -100)
+        for i, seq in enumerate(batch):
+            ids[i, : len(seq)] = torch.tensor(seq)
+            labels[i, : len(seq)] = torch.tensor(seq)
+        loss = model(input_ids=ids, attention_mask=(labels != -100).long(), labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+        bar.set_postfix(loss=f"{losses[-1]:.3f}")
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    tail = losses[-20:]
+    metrics = {"final_loss": sum(tail) / len(tail), "perplexity": math.exp(sum(tail) / len(tail)),
+               "steps": cfg.steps, "sentences": len(texts)}
+    (out_dir / "base_lm.json").write_text(json.dumps({"config": asdict(cfg), "metrics": metrics}, indent=2))
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> dict:
+    from lslm.data import read_manifest
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", required=True, help="prepared dataset folder (manifest.jsonl)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--split", default="train")
+    for name, value in asdict(BaseLMConfig()).items():
+        p.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    args = p.parse_args(argv)
+    cfg = BaseLMConfig(**{k: getattr(args, k) for k in asdict(BaseLMConfig())})
+    texts = [r["text"] for r in read_manifest(Path(args.data) / "manifest.jsonl") if r["split"] == args.split]
+    metrics = train_base_lm(texts, args.out, cfg)
+    print(json.dumps(metrics))
+    return metrics
+
+
+if __name__ == "__main__":
+    main()

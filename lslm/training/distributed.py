@@ -1,0 +1,94 @@
+"""One process or many under `torchrun`: process group, device, batch sharding, small collectives.
+
+Every helper also works without `torch.distributed` (a plain `python tools/…` run is world size 1), so
+recipes call them unconditionally. The backend is NCCL on GPUs and gloo on CPU.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from lslm.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """Where this process stands: its rank among `world_size` processes and its device."""
+
+    rank: int
+    world_size: int
+    local_rank: int
+    device: torch.device
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device: str = "auto") -> DistInfo:
+    """Join the process group torchrun describes in the environment (RANK, WORLD_SIZE, LOCAL_RANK, ...).
+
+    device: "auto" picks `cuda:LOCAL_RANK` when CUDA is available, else CPU; "cpu"/"cuda" force one.
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    use_cuda = torch.cuda.is_available() if device == "auto" else device.startswith("cuda")
+    if use_cuda and not torch.cuda.is_available():
+        raise ConfigError(f"train.device={device}: CUDA is not available on this machine")
+    target = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
+    if use_cuda:
+        torch.cuda.set_device(target)
+    if world_size > 1 and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if use_cuda else "gloo",
+                                device_id=target if use_cuda else None)
+    return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank, device=target)
+
+
+def destroy_distributed() -> None:
+    """Leave the process group (if any) so the process can exit cleanly."""
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def local_batch_size(global_batch_size: int, info: DistInfo) -> int:
+    """Per-process batch: the global batch split evenly, so the mean over the global batch is unchanged."""
+    if global_batch_size % info.world_size:
+        raise ConfigError(f"train.batch_size={global_batch_size} is not divisible by the number of processes "
+                          f"({info.world_size})")
+    return global_batch_size // info.world_size
+
+
+def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
+    """Sum `tensor` over processes in place (no-op for one process); returns it."""
+    if dist.is_initialized():
+        dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+    return tensor
+
+
+def all_gather_object(obj: Any) -> list[Any]:
+    """Every process's `obj`, in rank order (`[obj]` for one process)."""
+    if not dist.is_initialized():
+        return [obj]
+    gathered: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, obj)
+    return gathered
+
+
+def broadcast_object(obj: Any, src: int = 0) -> Any:
+    """Rank `src`'s `obj` on every process."""
+    if not dist.is_initialized():
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=src)
+    return box[0]
+
+
+def barrier() -> None:
+    """Wait for every process (no-op for one process)."""
+    if dist.is_initialized():
+        dist.barrier()

@@ -1,0 +1,108 @@
+"""The codes cache: built once per tokenizer, equal to encoding each clip alone, reused, invalidated."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lslm.data.codes import encode_dataset, load_codes, main, tokenizer_fingerprint
+from lslm.errors import InvalidInputError
+from lslm.motion import Normalizer, default_rest_skeleton
+from lslm.tokenizer import VQVAE, Tokenizer, TokenizerConfig
+
+# (id, feature rows, split); "short" has fewer rows than one code and must be skipped and reported
+CLIPS = [("a", 17, "train"), ("b", 8, "train"), ("c", 30, "train"), ("short", 3, "train"), ("d", 12, "train"),
+         ("t1", 21, "test"), ("t2", 9, "test")]
+
+
+def save_tokenizer(path, seed):
+    torch.manual_seed(seed)
+    vq = VQVAE(TokenizerConfig(width=16, code_dim=8, codebook_size=32, depth=1))
+    with torch.no_grad():
+        vq.quantizer.codebook.copy_(torch.randn(32, 8))
+    normalizer = Normalizer.fit(np.random.default_rng(seed).normal(size=(64, 623)), num_joints=52)
+    return Tokenizer(vq, normalizer, default_rest_skeleton(), fps=30.0).save_pretrained(path)
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    """A prepared-dataset folder written by hand: dataset.json, manifest.jsonl, features/<id>.npy."""
+    root = tmp_path / "data"
+    (root / "features").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    rows = []
+    for clip_id, frames, split in CLIPS:
+        np.save(root / "features" / f"{clip_id}.npy", rng.normal(size=(frames, 623)).astype(np.float32))
+        rows.append({"id": clip_id, "features": f"features/{clip_id}.npy", "text": f"text of {clip_id}",
+                     "gloss": f"GLOSS-{clip_id.upper()}", "split": split, "fps": 30.0, "frames": frames,
+                     "signer": None})
+    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    info = {"fps": 30.0, "feature_dim": 623, "num_joints": 52,
+            "target_skeleton": {"offsets": default_rest_skeleton().offsets.tolist()}}
+    (root / "dataset.json").write_text(json.dumps(info))
+    return root
+
+
+def expected_codes(tokenizer_dir, root, clip_id):
+    """Reference: the tokenizer encoding the clip alone."""
+    feats = np.load(root / "features" / f"{clip_id}.npy")
+    return Tokenizer.from_pretrained(tokenizer_dir).encode(feats)
+
+
+def test_cached_codes_equal_encoding_each_clip(tmp_path, dataset):
+    tok = save_tokenizer(tmp_path / "tok", seed=0)
+    summary = encode_dataset(tok, dataset, ["train", "test"], batch_size=2, progress=False)
+    assert summary["splits"]["train"] == {"status": "encoded", "clips": 4, "skipped": 1}
+    assert summary["splits"]["test"] == {"status": "encoded", "clips": 2, "skipped": 0}
+    for split in ("train", "test"):
+        clips = load_codes(dataset, tok, split)
+        wanted = [c for c, _, s in CLIPS if s == split and c != "short"]
+        assert [c.id for c in clips] == wanted  # manifest order, the skipped clip left out
+        for clip in clips:
+            frames = {c: n for c, n, _ in CLIPS}[clip.id]
+            assert clip.codes.dtype == torch.long and clip.codes.shape == (frames // 4,)
+            torch.testing.assert_close(clip.codes, expected_codes(tok, dataset, clip.id), rtol=0, atol=0)
+            assert clip.text == f"text of {clip.id}" and clip.gloss == f"GLOSS-{clip.id.upper()}"
+    index = json.loads((dataset / "codes" / tokenizer_fingerprint(tok) / "index.json").read_text())
+    assert index["tokenizer"]["codebook_size"] == 32 and index["tokenizer"]["downsample"] == 4
+    assert [s["id"] for s in index["splits"]["train"]["skipped"]] == ["short"]
+    assert "one code" in index["splits"]["train"]["skipped"][0]["message"]
+    # the fingerprint can stand for the folder
+    assert [c.id for c in load_codes(dataset, tokenizer_fingerprint(tok), "test")] == ["t1", "t2"]
+
+
+def test_cache_is_reused_and_separate_per_tokenizer(tmp_path, dataset):
+    tok_a, tok_b = save_tokenizer(tmp_path / "a", seed=0), save_tokenizer(tmp_path / "b", seed=1)
+    fp_a, fp_b = tokenizer_fingerprint(tok_a), tokenizer_fingerprint(tok_b)
+    assert fp_a != fp_b and len(fp_a) == 16
+    assert main(["--tokenizer", str(tok_a), "--data", str(dataset), "--no-progress"]) == 0  # val is empty
+    files = sorted((dataset / "codes" / fp_a).iterdir())
+    assert [f.name for f in files] == ["index.json", "test.safetensors", "train.safetensors"]
+    mtimes = [f.stat().st_mtime_ns for f in files]
+
+    summary = encode_dataset(tok_a, dataset, ["train", "test"], progress=False)
+    assert {s["status"] for s in summary["splits"].values()} == {"cached"}
+    assert [f.stat().st_mtime_ns for f in files] == mtimes
+
+    encode_dataset(tok_b, dataset, ["train"], progress=False)
+    assert [f.stat().st_mtime_ns for f in files] == mtimes
+    codes_a, codes_b = load_codes(dataset, tok_a, "train"), load_codes(dataset, tok_b, "train")
+    for a, b in zip(codes_a, codes_b):
+        torch.testing.assert_close(b.codes, expected_codes(tok_b, dataset, b.id), rtol=0, atol=0)
+    assert any(not torch.equal(a.codes, b.codes) for a, b in zip(codes_a, codes_b))
+    with pytest.raises(InvalidInputError, match="tools/encode_dataset.py"):
+        load_codes(dataset, tok_b, "test")  # tokenizer b has no test codes yet
+
+
+def test_missing_and_stale_cache_say_how_to_build(tmp_path, dataset):
+    tok = save_tokenizer(tmp_path / "tok", seed=0)
+    with pytest.raises(InvalidInputError, match="build them with: python tools/encode_dataset.py"):
+        load_codes(dataset, tok, "train")
+    encode_dataset(tok, dataset, ["test"], progress=False)
+    rows = [json.loads(line) for line in (dataset / "manifest.jsonl").read_text().splitlines()]
+    rows = [r for r in rows if r["id"] != "t2"]
+    (dataset / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(InvalidInputError, match="stale"):
+        load_codes(dataset, tok, "test")
+    assert encode_dataset(tok, dataset, ["test"], progress=False)["splits"]["test"]["status"] == "encoded"
+    assert [c.id for c in load_codes(dataset, tok, "test")] == ["t1"]

@@ -1,0 +1,135 @@
+"""Batch translation: files and dataset splits → rows, batched greedy = one clip at a time, codes cache use."""
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from lslm.data.codes import encode_dataset, tokenizer_fingerprint
+from lslm.model import translate
+from lslm.model.translate import DEFAULT_GENERATION, main, translate_codes, translate_split
+from lslm.motion import Skeleton, default_rest_skeleton, smplx_to_joints
+
+GEN = {**DEFAULT_GENERATION, "max_new_tokens": 6}
+# (id, feature rows, split); "short" has fewer rows than one code
+CLIPS = [("a", 17, "test"), ("b", 8, "test"), ("short", 2, "test"), ("c", 30, "test"), ("d", 12, "test"),
+         ("e", 25, "test"), ("t", 20, "train")]
+
+
+@pytest.fixture(scope="module")
+def model_dir(build_model, tmp_path_factory):
+    """A saved tiny LSLM in which the motion visibly steers the output: a codebook shrunk to the scale of
+    the random encoder's outputs (so clips get varied codes) and a projector scaled up."""
+    path = tmp_path_factory.mktemp("run") / "final"
+    model = build_model()
+    with torch.no_grad():
+        model.motion_tokenizer.model.quantizer.codebook.mul_(0.1)
+        model.projector.linear_2.weight.mul_(30)
+    model.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(model_dir):
+    from lslm.model import LSLM
+
+    return LSLM.from_pretrained(model_dir)
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    """A prepared-dataset folder written by hand (dataset.json, manifest.jsonl, features/<id>.npy)."""
+    root = tmp_path / "data"
+    (root / "features").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    rows = []
+    for clip_id, frames, split in CLIPS:
+        np.save(root / "features" / f"{clip_id}.npy", rng.normal(size=(frames, 623)).astype(np.float32))
+        rows.append({"id": clip_id, "features": f"features/{clip_id}.npy", "text": f"text of {clip_id}",
+                     "gloss": None, "split": split, "fps": 30.0, "frames": frames, "signer": None})
+    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    info = {"fps": 30.0, "feature_dim": 623, "num_joints": 52,
+            "target_skeleton": {"offsets": default_rest_skeleton().offsets.tolist()}}
+    (root / "dataset.json").write_text(json.dumps(info))
+    return root
+
+
+def one_by_one(model, root, ids):
+    """Reference: each clip's raw features through `LSLM.generate` alone."""
+    return [model.generate(motion=np.load(root / "features" / f"{i}.npy"), **GEN) for i in ids]
+
+
+def test_batched_greedy_equals_one_clip_at_a_time(model):
+    g = torch.Generator().manual_seed(0)
+    codes = [torch.randint(0, 16, (n,), generator=g) for n in (5, 1, 9, 3, 7, 2, 6)]
+    batched = translate_codes(model, codes, batch_size=3, progress=False, **GEN)
+    single = [model.generate(codes=c, **GEN) for c in codes]
+    assert batched == single
+    assert len(set(single)) > 2  # the motion changes the output, so a mix-up of rows would show
+
+
+def test_split_uses_the_codes_cache_when_present(model, model_dir, dataset, monkeypatch, tmp_path):
+    ids = ["a", "b", "short", "c", "d", "e"]
+    expected = one_by_one(model, dataset, [i for i in ids if i != "short"])
+    rows = translate_split(model_dir, dataset, "test", batch_size=2, progress=False, max_new_tokens=6)
+    assert [r["id"] for r in rows] == ids
+    assert [r["prediction"] for r in rows if r["id"] != "short"] == expected and len(set(expected)) > 1
+    assert [r["reference"] for r in rows] == [f"text of {i}" for i in ids]
+    short = rows[ids.index("short")]
+    assert short["prediction"] == "" and "one code" in short["error"]
+
+    # a cache built with a separately saved copy of the tokenizer is found through its fingerprint
+    tokenizer_dir = model.motion_tokenizer.save_pretrained(tmp_path / "tok")
+    assert tokenizer_fingerprint(tokenizer_dir) == tokenizer_fingerprint(model_dir / "tokenizer")
+    encode_dataset(tokenizer_dir, dataset, ["test"], progress=False)
+
+    def no_encoding(*args, **kwargs):
+        raise AssertionError("encoded on the fly despite the cache")
+    monkeypatch.setattr("lslm.data.codes.encode_split", no_encoding)
+    cached = translate_split(model_dir, dataset, "test", batch_size=4, progress=False, max_new_tokens=6)
+    assert [{k: r[k] for k in ("id", "prediction", "reference")} for r in cached] == \
+        [{k: r[k] for k in ("id", "prediction", "reference")} for r in rows]
+    assert "index.json" in cached[ids.index("short")]["error"]
+
+
+def raw_npz(path, frames, seed):
+    """A raw lslm clip: SMPL-X parameters on a signer's own rest skeleton, at 30 fps."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, frames)[:, None]
+    params = {"global_orient": np.zeros((frames, 3)), "body_pose": rng.normal(scale=0.3, size=(1, 63)) * t,
+              "left_hand_pose": rng.normal(scale=0.3, size=(1, 45)) * t, "right_hand_pose": np.zeros((frames, 45)),
+              "transl": t * [0.0, 0.0, 0.3]}
+    rest = default_rest_skeleton().offsets * 1.1
+    np.savez(path, **params, rest_offsets=rest, fps=np.float64(30.0))
+    return smplx_to_joints(params, rest_skeleton=replace(Skeleton.smplx52(), offsets=rest))
+
+
+def test_command_line_on_motion_files(model, model_dir, tmp_path):
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(22, 623)).astype(np.float32)
+    np.save(tmp_path / "feats.npy", features)
+    npz_joints = raw_npz(tmp_path / "raw.npz", 19, seed=2)
+    walk_joints = np.asarray(smplx_to_joints({"body_pose": rng.normal(scale=0.3, size=(15, 63))}))
+    np.save(tmp_path / "walk.npy", walk_joints)
+    np.save(tmp_path / "bad.npy", np.zeros((10, 22, 3), dtype=np.float32))
+    inputs = [str(tmp_path / n) for n in ("feats.npy", "raw.npz", "bad.npy", "walk.npy")]
+    out = tmp_path / "out" / "preds.jsonl"
+    assert main(["--model", str(model_dir), *inputs, "--max-new-tokens", "6", "--batch-size", "2",
+                 "--no-progress", "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["feats", "raw", "bad", "walk"]
+    expected = [model.generate(motion=features, **GEN), model.generate(motion=npz_joints, **GEN),
+                "", model.generate(motion=walk_joints, **GEN)]
+    assert [r["prediction"] for r in rows] == expected and len(set(expected)) == 4
+    assert "bad.npy" in rows[2]["error"] and "(10, 22, 3)" in rows[2]["error"]
+    assert all("error" not in r and "reference" not in r for i, r in enumerate(rows) if i != 2)
+
+
+def test_generation_defaults_are_greedy_and_overridable():
+    assert translate.generation_kwargs() == DEFAULT_GENERATION
+    assert DEFAULT_GENERATION["num_beams"] == 1 and DEFAULT_GENERATION["do_sample"] is False
+    assert translate.generation_kwargs(num_beams=5, top_p=None)["num_beams"] == 5
+    args = translate.build_parser().parse_args(["--model", "m", "x.npy", "--out", "o", "--num-beams", "5",
+                                                "--length-penalty", "0.6", "--no-repeat-ngram-size", "4"])
+    assert (args.num_beams, args.length_penalty, args.no_repeat_ngram_size) == (5, 0.6, 4)
