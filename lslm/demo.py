@@ -16,17 +16,27 @@ from pathlib import Path
 
 import torch
 
-# Per size: synthetic corpus size, tokenizer config, base-LM steps, clips rendered.
+# Per size: synthetic corpus size, clips rendered, and the arguments of each training stage.
 # `tiny` is the smoke check (a few minutes): small corpus, short runs that prove every stage runs.
+LSLM_CONFIG = ["--config", "configs/lslm/synthetic.yaml"]
 SIZES = {
     "tiny": {"corpus": "tiny", "renders": 2,
              "tokenizer": ["--config", "configs/tokenizer/synthetic.yaml", "train.max_steps=150",
                            "train.val_every=75", "train.save_every=150"],
-             "evaluator": ["--config", "configs/eval/evaluator.yaml", "train.max_steps=100"]},
+             "evaluator": ["--config", "configs/eval/evaluator.yaml", "train.max_steps=100"],
+             "base_lm": ["--steps", "150"],
+             "pretrain": [*LSLM_CONFIG, "train.max_steps=40", "train.batch_size=8", "train.val_every=0",
+                          "train.save_every=40", "optim.warmup_steps=5"],
+             "instruct": [*LSLM_CONFIG, "train.max_steps=40", "train.batch_size=8", "train.val_every=0",
+                          "train.save_every=40", "optim.warmup_steps=5"]},
     "default": {"corpus": "default", "renders": 4,
                 "tokenizer": ["--config", "configs/tokenizer/synthetic.yaml"],
-                "evaluator": ["--config", "configs/eval/evaluator.yaml"]},
+                "evaluator": ["--config", "configs/eval/evaluator.yaml"],
+                "base_lm": [],
+                "pretrain": LSLM_CONFIG,
+                "instruct": LSLM_CONFIG},
 }
+TRANSLATION_KEYS = ("bleu1", "bleu4", "rouge_l", "cider", "wer", "ins", "del")
 TOKENIZER_KEYS = {"mpjpe": "mpjpe_mm", "pa_mpjpe": "pa_mpjpe_mm", "accel": "accel_error_mm", "fid": "fid",
                   "diversity": "diversity_recon", "usage": "codebook_usage", "perplexity": "perplexity"}
 
@@ -66,7 +76,7 @@ class Demo:
         self.run("prepare dataset", prepare, ["--format", "lslm", "--input", str(self.out / "corpus"),
                                              "--output", str(data), "--fps", "30", "--workers", "2"])
         report = json.loads((data / "report.json").read_text())
-        self.record("data", {k: report[k] for k in ("total", "prepared", "skipped", "splits") if k in report})
+        self.record("data", {**report["counts"], "skipped_by_error": report["skipped_by_error"]})
 
     def render(self) -> None:
         from lslm.data import MotionDataset
@@ -115,6 +125,37 @@ class Demo:
         figures["evaluator"] = doc.get("evaluator")
         self.record("tokenizer", figures)
 
+    def lslm(self) -> None:
+        """The paper's chosen path on a small LM that knows the corpus' English: pretraining `mlp`,
+        instruction tuning `llm`, then translation of the test split and its scores."""
+        from lslm.eval.cli import main as evaluate
+        from lslm.training.base_lm import main as train_base_lm
+        from lslm.training.instruct import main as instruct
+        from lslm.training.pretrain import main as pretrain
+
+        data, base, pre, run = self.out / "data", self.out / "base_lm", self.out / "lslm_pretrain", self.out / "lslm"
+        if not (base / "base_lm.json").exists():
+            self.run("train base language model", train_base_lm,
+                     ["--data", str(data), "--out", str(base), *self.plan["base_lm"]])
+        common = [f"data.root={data}", f"model.llm={base}"]
+        if not (pre / "final" / "config.json").exists():
+            self.run("pretrain (scheme mlp)", pretrain,
+                     [*self.plan["pretrain"], "--scheme", "mlp", *common, f"data.tokenizer={self.out / 'tokenizer' / 'final'}",
+                      f"output_dir={pre}", "--resume", "auto"])
+        if not (run / "final" / "config.json").exists():
+            self.run("instruction tuning (llm)", instruct,
+                     [*self.plan["instruct"], "--init", str(pre / "final"), "--tune", "llm", *common,
+                      f"output_dir={run}", "--resume", "auto"])
+        scores = self.out / "translation"
+        code = self.run("translate and score the test split", evaluate,
+                        ["--model", str(run / "final"), "--data", str(data), "--split", "test", "--out", str(scores),
+                         "--metrics", "bleu,rouge_l,cider,wer", "--labels", "lslm"])
+        if code:
+            raise SystemExit(f"translation scoring failed (exit {code})")
+        doc = json.loads((scores / "metrics.json").read_text())
+        self.record("translation", {**{k: doc[k] for k in TRANSLATION_KEYS},
+                                    "predictions": str((scores / "predictions.jsonl").relative_to(self.out))})
+
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description="Run every lslm stage on the synthetic corpus.")
@@ -123,7 +164,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = p.parse_args(argv)
     demo = Demo(Path(args.out), args.size)
     start = time.time()
-    for stage in (demo.corpus, demo.prepare, demo.render, demo.tokenizer):
+    for stage in (demo.corpus, demo.prepare, demo.render, demo.tokenizer, demo.lslm):
         stage()
     print(f"\nall stages done in {time.time() - start:.0f} s; figures in {demo.results_path}")
     print(json.dumps(demo.results, indent=2))

@@ -202,6 +202,23 @@ def load_codes(data_dir: str | os.PathLike, tokenizer: str | os.PathLike, split:
     return clips
 
 
+def split_codes(data_dir: str | os.PathLike, split: str, tokenizer_dir: str | os.PathLike, tokenizer,
+                progress: bool = True) -> tuple[list[dict], dict[str, torch.Tensor], dict[str, str]]:
+    """(manifest rows, {id: codes (L,) long}, {id: why it has none}) of a split: from the codes cache of
+    the tokenizer saved in `tokenizer_dir` when there is a current one, else encoded now with `tokenizer`
+    (the same tokenizer, loaded)."""
+    rows = [r for r in read_manifest(Path(data_dir) / "manifest.jsonl") if r["split"] == split]
+    try:
+        codes = {c.id: c.codes for c in load_codes(data_dir, tokenizer_dir, split)}
+        index = cache_dir(data_dir, tokenizer_fingerprint(tokenizer_dir)) / INDEX_NAME
+        errors = {r["id"]: f"skipped when the codes were cached (see {index})" for r in rows if r["id"] not in codes}
+    except InvalidInputError as e:
+        print(f"note: no usable codes cache ({e}); encoding the {split} split now", file=sys.stderr)
+        codes, skipped = encode_split(tokenizer, data_dir, split, progress=progress)
+        errors = {s["id"]: s["message"] for s in skipped}
+    return rows, codes, errors
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python tools/encode_dataset.py`: 0 when codes are cached, 1 when no split has any clip, 2 on bad input."""
     parser = argparse.ArgumentParser(description="Cache a prepared dataset's motion codes for one tokenizer.")

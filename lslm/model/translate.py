@@ -116,26 +116,6 @@ def _load_model(model_dir: str | os.PathLike, device: str | None):
     return LSLM.from_pretrained(model_dir, device=device or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
-def split_codes(model_dir: str | os.PathLike, data_dir: str | os.PathLike, split: str, tokenizer,
-                progress: bool = True) -> tuple[list[dict], dict[str, torch.Tensor], dict[str, str]]:
-    """(manifest rows, {id: codes}, {id: why it has none}) of a split: from the codes cache of the model's
-    tokenizer when present, else encoded now with `tokenizer`."""
-    from lslm.data.codes import cache_dir, encode_split, load_codes, tokenizer_fingerprint
-    from lslm.data.manifest import read_manifest
-
-    rows = [r for r in read_manifest(Path(data_dir) / "manifest.jsonl") if r["split"] == split]
-    tokenizer_dir = Path(model_dir) / "tokenizer"
-    try:
-        codes = {c.id: c.codes for c in load_codes(data_dir, tokenizer_dir, split)}
-        index = cache_dir(data_dir, tokenizer_fingerprint(tokenizer_dir)) / "index.json"
-        errors = {r["id"]: f"skipped when the codes were cached (see {index})" for r in rows if r["id"] not in codes}
-    except InvalidInputError as e:
-        print(f"note: no usable codes cache ({e}); encoding the {split} split now", file=sys.stderr)
-        codes, skipped = encode_split(tokenizer, data_dir, split, progress=progress)
-        errors = {s["id"]: s["message"] for s in skipped}
-    return rows, codes, errors
-
-
 def translate_split(model_dir: str | os.PathLike, data_dir: str | os.PathLike, split: str, *,
                     batch_size: int = 32, prompt: str | None = None, device: str | None = None,
                     progress: bool = True, **gen_kwargs) -> list[dict]:
@@ -143,7 +123,10 @@ def translate_split(model_dir: str | os.PathLike, data_dir: str | os.PathLike, s
     ("error" too for a clip without codes; its prediction is empty). `gen_kwargs` override
     DEFAULT_GENERATION."""
     model = _load_model(model_dir, device)
-    rows, codes, errors = split_codes(model_dir, data_dir, split, model.motion_tokenizer, progress)
+    from lslm.data.codes import split_codes
+
+    rows, codes, errors = split_codes(data_dir, split, Path(model_dir) / "tokenizer", model.motion_tokenizer,
+                                      progress)
     return _rows([r["id"] for r in rows], codes, errors, model, batch_size, prompt, progress,
                  generation_kwargs(**gen_kwargs), references={r["id"]: r.get("text", "") for r in rows})
 

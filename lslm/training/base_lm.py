@@ -20,6 +20,12 @@ from pathlib import Path
 import torch
 
 SPECIAL_TOKENS = {"bos_token": "<|bos|>", "eos_token": "<|eos|>", "pad_token": "<|pad|>", "unk_token": "<|unk|>"}
+# A plain-text chat format, as instruct LLMs have one: "<|bos|>user: …\nassistant:\n" then the answer.
+CHAT_TEMPLATE = ("{{ bos_token }}{% for message in messages %}{{ message['role'] }}: {{ message['content'] }}\n"
+                 "{% endfor %}{% if add_generation_prompt %}assistant:\n{% endif %}")
+# Generic requests the model learns to answer with a sentence of the corpus, so that it knows the chat
+# format before alignment (Llama-3.2-Instruct knows its own).
+CHAT_REQUESTS = ("Say a sentence.", "Write one English sentence.", "Tell me something.", "Answer in English.")
 
 
 @dataclass
@@ -38,8 +44,9 @@ class BaseLMConfig:
 
 
 def train_text_tokenizer(texts: list[str], vocab_size: int):
-    """Byte-level BPE trained in memory, wrapped as a `PreTrainedTokenizerFast`."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    """Byte-level BPE trained in memory, wrapped as a `PreTrainedTokenizerFast` that puts BOS before a text
+    (as Llama's does) and has CHAT_TEMPLATE."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     bpe = Tokenizer(models.BPE(unk_token=SPECIAL_TOKENS["unk_token"]))
@@ -47,8 +54,12 @@ def train_text_tokenizer(texts: list[str], vocab_size: int):
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS.values()),
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    bpe.train_from_iterator(texts, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=bpe, **SPECIAL_TOKENS)
+    bpe.train_from_iterator([*texts, *CHAT_REQUESTS, "user: assistant:"], trainer)
+    bos = SPECIAL_TOKENS["bos_token"]
+    bpe.post_processor = processors.TemplateProcessing(single=f"{bos} $A", special_tokens=[(bos, bpe.token_to_id(bos))])
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, **SPECIAL_TOKENS)
+    tokenizer.chat_template = CHAT_TEMPLATE
+    return tokenizer
 
 
 def build_base_lm(tokenizer, cfg: BaseLMConfig):
@@ -82,9 +93,15 @@ def train_base_lm(texts: list[str], out_dir: str | Path, cfg: BaseLMConfig | Non
     tokenizer = train_text_tokenizer(texts, cfg.vocab_size)
     model = build_base_lm(tokenizer, cfg)
 
-    # Each sentence is <bos> text <eos>; batches are padded to their longest sentence.
-    encoded = [[tokenizer.bos_token_id, *tokenizer(t, add_special_tokens=False)["input_ids"],
-                tokenizer.eos_token_id] for t in texts]
+    # Each sentence is <bos> text <eos>, and once more as the answer to a chat request (loss on the answer);
+    # batches are padded to their longest sequence.
+    encoded = []
+    for i, text in enumerate(texts):
+        answer = [*tokenizer(text, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
+        chat = tokenizer.apply_chat_template([{"role": "user", "content": CHAT_REQUESTS[i % len(CHAT_REQUESTS)]}],
+                                             tokenize=False, add_generation_prompt=True)
+        prompt = tokenizer(chat, add_special_tokens=False)["input_ids"]
+        encoded += [([tokenizer.bos_token_id, *answer], 1), (prompt + answer, len(prompt))]
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / cfg.warmup) * 0.5 * (
         1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps)))
@@ -93,13 +110,14 @@ def train_base_lm(texts: list[str], out_dir: str | Path, cfg: BaseLMConfig | Non
     bar = tqdm(range(cfg.steps), desc="base LM", disable=not progress)
     for _ in bar:
         batch = rng.sample(encoded, min(cfg.batch_size, len(encoded)))
-        width = max(map(len, batch))
+        width = max(len(seq) for seq, _ in batch)
         ids = torch.full((len(batch), width), tokenizer.pad_token_id)
         labels = torch.full((len(batch), width), -100)
-        for i, seq in enumerate(batch):
+        for i, (seq, start) in enumerate(batch):
             ids[i, : len(seq)] = torch.tensor(seq)
-            labels[i, : len(seq)] = torch.tensor(seq)
-        loss = model(input_ids=ids, attention_mask=(labels != -100).long(), labels=labels).loss
+            labels[i, start: len(seq)] = torch.tensor(seq[start:])
+        mask = (torch.arange(width)[None] < torch.tensor([len(seq) for seq, _ in batch])[:, None]).long()
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()

@@ -45,7 +45,7 @@ import torch
 from omegaconf import MISSING
 from tqdm import tqdm
 
-from lslm.errors import CheckpointMismatchError, ConfigError, InvalidInputError
+from lslm.errors import CheckpointMismatchError, ConfigError
 from lslm.model import LSLM, LSLMConfig, MotionTextPair, TemplateSet, length_grouped_batches
 from lslm.training.checkpoint import (
     CheckpointManager,
@@ -79,7 +79,6 @@ DEEPSPEED_STATE_DIR = "deepspeed"
 class LSLMDataConfig:
     root: str = MISSING  # a prepared dataset folder (manifest.jsonl, features/, dataset.json)
     tokenizer: str | None = None  # motion tokenizer folder (pretraining; instruction tuning uses --init's)
-    codes: str | None = None  # codes cache written by tools/encode_dataset.py; None: encode at start-up
     train_split: str = "train"
     val_split: str = "val"
     templates: str = "auto"  # "pretrain", "instruct", a JSON path; auto: the stage's bundled set
@@ -132,29 +131,25 @@ class Clip:
     gloss: str | None
 
 
-def load_clips(cfg: LSLMDataConfig, split: str, motion_tokenizer, max_clips: int = 0) -> list[Clip]:
-    """The clips of one split with their codes: from the codes cache when `cfg.codes` is set, else encoded
-    now with `motion_tokenizer` (raw features; the tokenizer normalises with its own statistics)."""
-    from lslm.data import MotionDataset
+def load_clips(cfg: LSLMDataConfig, split: str, tokenizer_dir: Path, motion_tokenizer,
+               max_clips: int = 0) -> tuple[list[Clip], int]:
+    """(clips of one split with their codes, number skipped): the codes come from the dataset's codes cache
+    for the tokenizer saved in `tokenizer_dir` (tools/encode_dataset.py) when there is a current one, else
+    are encoded now with `motion_tokenizer`. Clips without codes (unreadable, shorter than one code) are
+    skipped and counted."""
+    from lslm.data.codes import split_codes
 
-    if cfg.codes is not None:
-        from lslm.data.codes import load_codes
+    rows, codes, _ = split_codes(cfg.root, split, tokenizer_dir, motion_tokenizer, progress=False)
+    clips = [Clip(r["id"], tuple(codes[r["id"]].tolist()), r["text"], r.get("gloss")) for r in rows if r["id"] in codes]
+    skipped = len(rows) - len(clips)
+    return (clips[:max_clips] if max_clips > 0 else clips), skipped
 
-        cached = load_codes(cfg.codes)
-        rows = [(cid, row) for cid, row in cached.items() if row["split"] == split]
-        rows = rows[:max_clips] if max_clips > 0 else rows
-        return [Clip(cid, tuple(torch.as_tensor(r["codes"]).tolist()), r["text"], r.get("gloss")) for cid, r in rows]
-    dataset = MotionDataset(cfg.root, split=split, normalize=False)
-    count = len(dataset) if max_clips <= 0 else min(max_clips, len(dataset))
-    clips = []
-    for index in range(count):
-        item = dataset[index]
-        if item["length"] < motion_tokenizer.downsample:
-            raise InvalidInputError(dataset.root / dataset.records[index]["features"], "frames",
-                                    f"at least {motion_tokenizer.downsample} (one motion code)", got=item["length"])
-        codes = motion_tokenizer.encode(item["features"])  # (T // 4,)
-        clips.append(Clip(item["id"], tuple(codes.tolist()), item["text"], item["gloss"]))
-    return clips
+
+def motion_tokenizer_dir(cfg: LSLMRunConfig, checkpoint: Path | None) -> Path:
+    """The saved motion tokenizer the model of this run was built with (its codes cache is keyed on it)."""
+    if checkpoint is not None:
+        return Path(checkpoint) / "tokenizer"
+    return Path(cfg.data.tokenizer) if cfg.stage == "pretrain" else Path(cfg.init) / "tokenizer"
 
 
 def training_tasks(cfg: LSLMRunConfig) -> list[str]:
@@ -444,11 +439,12 @@ def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
     phase = phase_at(cfg, step)
     model = prepare_model(model, cfg, phases[phase], info.device)
 
-    # codes of every clip: encoded once on rank 0 (or read from the cache), sent to the others
-    tokenizer = model.motion_tokenizer
-    train_clips = broadcast_object(load_clips(cfg.data, cfg.data.train_split, tokenizer) if info.is_main else None)
-    val_clips = broadcast_object(load_clips(cfg.data, cfg.data.val_split, tokenizer, cfg.data.val_max_clips)
-                                 if info.is_main else None)
+    # codes of every clip: read from the cache (or encoded once) on rank 0, sent to the others
+    tokenizer, tokenizer_dir = model.motion_tokenizer, motion_tokenizer_dir(cfg, checkpoint)
+    train_clips, train_skipped = broadcast_object(
+        load_clips(cfg.data, cfg.data.train_split, tokenizer_dir, tokenizer) if info.is_main else None)
+    val_clips, _ = broadcast_object(load_clips(cfg.data, cfg.data.val_split, tokenizer_dir, tokenizer,
+                                               cfg.data.val_max_clips) if info.is_main else None)
     templates = _templates(cfg)
     text_len = lambda text: len(model.text_tokenizer(text, add_special_tokens=False)["input_ids"])
     stream = PairStream(train_clips, training_tasks(cfg), templates, cfg.train.batch_size, cfg.train.seed, text_len)
@@ -466,6 +462,7 @@ def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
                            resume_step=step if checkpoint is not None else None)
     if checkpoint is None:
         logger.log(0, "data", {"train_clips": len(train_clips), "train_items": len(stream.items),
+                               "skipped_no_codes": train_skipped,
                                "batches_per_epoch": stream.per_epoch, "skipped_no_gloss": stream.skipped_no_gloss,
                                "val_clips": len(val_clips), "world_size": info.world_size})
 

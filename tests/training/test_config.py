@@ -10,7 +10,8 @@ from lslm.tokenizer import TokenizerConfig
 from lslm.training.config import OptimConfig, load_config, save_config
 from lslm.training.vqvae import VQVAERunConfig, lr_lambda
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "tokenizer"
+REPO = Path(__file__).resolve().parents[2]
+CONFIGS = REPO / "configs" / "tokenizer"
 REQUIRED = ["data.root=/data", "output_dir=/runs/x"]
 
 
@@ -84,3 +85,20 @@ def test_lr_schedule_warms_up_then_decays_at_milestones():
     # LambdaLR calls it with the number of completed steps: 0 before the first update
     assert [factor(s) for s in (0, 1, 3, 9, 10, 19, 20)] == pytest.approx([0.25, 0.5, 1, 1, 0.1, 0.1, 0.01])
     assert lr_lambda(OptimConfig(warmup_steps=0))(0) == 1.0
+
+
+@pytest.mark.parametrize("name, llm", [("llama3.2-3b", "meta-llama/Llama-3.2-3B-Instruct"),
+                                       ("qwen2.5-3b", "Qwen/Qwen2.5-3B-Instruct")])
+def test_paper_lslm_configs_carry_the_paper_settings(name, llm):
+    """Table 9 and §4.1: 8 GPUs × 16 per GPU, projector lr 1e-6, LLM lr 5e-7, DeepSpeed, bf16 on GPUs."""
+    from lslm.training.deepspeed_config import fill_deepspeed_config
+    from lslm.training.lslm_recipe import LSLMRunConfig, batch_geometry
+
+    cfg = load_config(LSLMRunConfig, REPO / "configs" / "lslm" / f"{name}.yaml",
+                      ["data.root=x", "stage=pretrain", "scheme=joint"])
+    assert (cfg.model.llm, cfg.model.dtype, cfg.model.chat_template) == (llm, "bfloat16", True)
+    assert (cfg.optim.lr_projector, cfg.optim.lr_llm) == (1e-6, 5e-7)
+    assert batch_geometry(cfg.train, world_size=8) == (16, 1)
+    ds = fill_deepspeed_config(REPO / cfg.train.deepspeed, micro_batch_size=16, gradient_accumulation_steps=1,
+                               world_size=8, precision="bf16")
+    assert ds["train_batch_size"] == 128 and ds["zero_optimization"]["stage"] == 2

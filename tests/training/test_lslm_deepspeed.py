@@ -15,7 +15,7 @@ from lslm.errors import ConfigError
 from lslm.model import LSLM, MotionTextPair, TemplateSet
 from lslm.training import read_metrics
 from lslm.training.deepspeed_config import fill_deepspeed_config
-from lslm.training.lslm_recipe import load_clips
+from lslm.training.lslm_recipe import LSLMDataConfig, load_clips
 from lslm.training.pretrain import main as pretrain
 
 ZERO2, ZERO3 = REPO / "configs/deepspeed/zero2.json", REPO / "configs/deepspeed/zero3.json"
@@ -93,7 +93,8 @@ def test_zero3_saves_full_weights_and_resumes(tiny):
 
     model = LSLM.from_pretrained(whole / "final")
     template = TemplateSet.load("pretrain").default("m2t")
-    clips = load_clips(type("D", (), {"codes": None, "root": str(tiny["data"])})(), "val", model.motion_tokenizer)
+    clips, _ = load_clips(LSLMDataConfig(root=str(tiny["data"])), "val", whole / "final" / "tokenizer",
+                          model.motion_tokenizer)
     total = tokens = 0.0
     for i in range(0, len(clips), 1):  # micro-batches of 1, as the run validated
         batch = model.collator()([MotionTextPair(c.codes, c.text, c.gloss, template) for c in clips[i:i + 1]])

@@ -2,6 +2,9 @@
 parameter groups (frozen ones bit-identical), data streams and run records."""
 from __future__ import annotations
 
+import shutil
+
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -133,3 +136,28 @@ def test_pair_stream_epochs_templates_and_sharding():
     two = [mb for r in range(2) for mb in micro_batches(pairs, DistInfo(r, 2, r, torch.device("cpu")), 1)]
     assert [p for mb in one for p in mb] == [p for mb in two for p in mb] == pairs
     assert [len(mb) for mb in one] == [2, 2]
+
+
+def test_codes_come_from_the_cache_when_there_is_one(tiny, tmp_path, monkeypatch):
+    """With the dataset's codes cached for the tokenizer, training reads them and encodes nothing; the codes
+    are those of encoding each clip."""
+    from lslm.data.codes import encode_dataset
+    from lslm.tokenizer import Tokenizer
+    from lslm.training.lslm_recipe import LSLMDataConfig, load_clips
+
+    data = shutil.copytree(tiny["data"], tmp_path / "data")
+    tokenizer = Tokenizer.from_pretrained(tiny["tokenizer"])
+    fresh, skipped = load_clips(LSLMDataConfig(root=str(data)), "train", tiny["tokenizer"], tokenizer)
+    assert skipped == 0 and len(fresh) == 10
+    first = np.load(data / "features" / f"{fresh[0].id}.npy")
+    assert list(fresh[0].codes) == tokenizer.encode(torch.from_numpy(first)).tolist()
+    encode_dataset(tiny["tokenizer"], data, progress=False)
+
+    def no_encoding(*args, **kwargs):
+        raise AssertionError("encoded on the fly despite the cache")
+    monkeypatch.setattr("lslm.data.codes.encode_split", no_encoding)
+    cached, _ = load_clips(LSLMDataConfig(root=str(data)), "train", tiny["tokenizer"], tokenizer)
+    assert cached == fresh
+    run = pretrain(["--scheme", "mlp", *tiny_args(tiny["llm"], tiny["tokenizer"], data, tmp_path / "run",
+                                                  "train.max_steps=1")])
+    assert read_metrics(run / "metrics.jsonl", "data")[0]["train_clips"] == 10

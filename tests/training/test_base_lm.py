@@ -1,0 +1,50 @@
+"""The stand-in base LM of the synthetic pipeline: an ordinary Hugging Face folder with a BOS-adding BPE
+tokenizer and a chat template, and a model that has learned its sentences (alone and as chat answers)."""
+from __future__ import annotations
+
+import json
+
+import torch
+
+from lslm.training.base_lm import BaseLMConfig, main, train_base_lm
+
+SENTENCES = ["The cat drinks milk.", "My friend buys a red shirt.", "They forget a gift.",
+             "The teacher does not sleep today."]
+SMALL = BaseLMConfig(vocab_size=300, hidden_size=64, num_layers=2, num_heads=4, intermediate_size=128,
+                     steps=150, batch_size=8, lr=1e-2, warmup=10)
+
+
+def test_trains_and_saves_a_hugging_face_folder(tmp_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    metrics = train_base_lm(SENTENCES, tmp_path / "lm", SMALL, progress=False)
+    assert metrics["sentences"] == 4 and metrics["final_loss"] < 0.3
+    tok = AutoTokenizer.from_pretrained(tmp_path / "lm")
+    model = AutoModelForCausalLM.from_pretrained(tmp_path / "lm").eval()
+    ids = tok("The cat")["input_ids"]
+    assert ids[0] == tok.bos_token_id and tok(" cat", add_special_tokens=False)["input_ids"][0] != tok.bos_token_id
+    chat = tok.apply_chat_template([{"role": "user", "content": "Say a sentence."}], tokenize=False,
+                                   add_generation_prompt=True)
+    assert chat == "<|bos|>user: Say a sentence.\nassistant:\n"
+
+    def complete(text: str) -> str:
+        prompt = torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])
+        out = model.generate(prompt, max_new_tokens=12, do_sample=False, pad_token_id=tok.pad_token_id)
+        return tok.decode(out[0, prompt.shape[1]:], skip_special_tokens=True)
+
+    assert complete("<|bos|>My friend buys") == " a red shirt."  # it knows its sentences
+    answer = complete(chat)  # and answers a chat request with (the start of) one of them
+    assert len(answer) > 10 and any(s.startswith(answer) for s in SENTENCES), answer
+
+
+def test_command_line(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [{"id": str(i), "text": s, "split": "train" if i < 3 else "test", "features": f"features/{i}.npy",
+             "fps": 30.0, "frames": 40} for i, s in enumerate(SENTENCES)]
+    (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    metrics = main(["--data", str(data), "--out", str(tmp_path / "lm"), "--steps", "3", "--vocab-size", "300",
+                    "--hidden-size", "32", "--num-layers", "1"])
+    assert metrics["sentences"] == 3 and metrics["steps"] == 3
+    saved = json.loads((tmp_path / "lm" / "base_lm.json").read_text())
+    assert saved["config"]["hidden_size"] == 32 and (tmp_path / "lm" / "model.safetensors").is_file()
