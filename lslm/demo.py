@@ -33,7 +33,7 @@ SIZES = {
                 "tokenizer": ["--config", "configs/tokenizer/synthetic.yaml"],
                 "evaluator": ["--config", "configs/eval/evaluator.yaml"],
                 "base_lm": [],
-                "pretrain": LSLM_CONFIG,
+                "pretrain": [*LSLM_CONFIG, "train.max_steps=1000"],
                 "instruct": LSLM_CONFIG},
 }
 TRANSLATION_KEYS = ("bleu1", "bleu4", "rouge_l", "cider", "wer", "ins", "del")
@@ -129,6 +129,7 @@ class Demo:
         """The paper's chosen path on a small LM that knows the corpus' English: pretraining `mlp`,
         instruction tuning `llm`, then translation of the test split and its scores."""
         from lslm.eval.cli import main as evaluate
+        from lslm.model.modeling import CONFIG_NAME
         from lslm.training.base_lm import main as train_base_lm
         from lslm.training.instruct import main as instruct
         from lslm.training.pretrain import main as pretrain
@@ -138,11 +139,11 @@ class Demo:
             self.run("train base language model", train_base_lm,
                      ["--data", str(data), "--out", str(base), *self.plan["base_lm"]])
         common = [f"data.root={data}", f"model.llm={base}"]
-        if not (pre / "final" / "config.json").exists():
+        if not (pre / "final" / CONFIG_NAME).exists():
             self.run("pretrain (scheme mlp)", pretrain,
                      [*self.plan["pretrain"], "--scheme", "mlp", *common, f"data.tokenizer={self.out / 'tokenizer' / 'final'}",
                       f"output_dir={pre}", "--resume", "auto"])
-        if not (run / "final" / "config.json").exists():
+        if not (run / "final" / CONFIG_NAME).exists():
             self.run("instruction tuning (llm)", instruct,
                      [*self.plan["instruct"], "--init", str(pre / "final"), "--tune", "llm", *common,
                       f"output_dir={run}", "--resume", "auto"])

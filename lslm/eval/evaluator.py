@@ -103,11 +103,26 @@ def build_vocab(texts: Iterable[str], min_count: int = 1) -> list[str]:
 
 
 def dataset_fingerprint(root: str | os.PathLike) -> str:
-    """'sha256:<hex>' of a prepared dataset's manifest.jsonl: which clips, texts and splits it holds."""
-    path = Path(root) / "manifest.jsonl"
-    if not path.is_file():
-        raise InvalidInputError(path, "manifest.jsonl", "a prepared dataset folder", got="missing")
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    """'sha256:<hex>' of a prepared dataset: its manifest.jsonl (which clips, texts, splits, frame counts)
+    then its dataset.json without the preparation counts (fps, skeleton, compat: how features were made),
+    as canonical JSON. Re-preparing the same clips the same way keeps it; another skeleton changes it."""
+    digest = hashlib.sha256()
+    for name in ("manifest.jsonl", "dataset.json"):
+        path = Path(root) / name
+        if not path.is_file():
+            raise InvalidInputError(path, name, "a prepared dataset folder", got="missing")
+        digest.update(path.read_bytes() if name == "manifest.jsonl" else _feature_recipe(path))
+    return "sha256:" + digest.hexdigest()
+
+
+def _feature_recipe(dataset_json: Path) -> bytes:
+    """dataset.json's settings without "counts" (which a resumed preparation changes), canonical JSON."""
+    try:
+        info = json.loads(dataset_json.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InvalidInputError(dataset_json, "file", "UTF-8 JSON", got=e) from e
+    info.pop("counts", None)
+    return json.dumps(info, sort_keys=True, separators=(",", ":")).encode()
 
 
 # ---- encoders -----------------------------------------------------------------------------------
@@ -252,7 +267,9 @@ class MotionEvaluator(nn.Module):
         tensors["normalizer.mean"], tensors["normalizer.std"] = self.mean.cpu(), self.std.cpu()
         weights = directory / WEIGHTS_NAME
         tmp = weights.with_name(f".{WEIGHTS_NAME}.tmp")
-        save_file(tensors, str(tmp), metadata={"format": FORMAT, "name": self.name, "version": self.version})
+        # one metadata key: safetensors writes a metadata dict in hash order, so with several keys the
+        # same weights would give different bytes, and a different weights_sha256, at every save
+        save_file(tensors, str(tmp), metadata={"format": FORMAT})
         os.replace(tmp, weights)
         self.info["weights_sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
         config = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": self.name, "version": self.version,

@@ -123,9 +123,9 @@ def evaluate_tokenizer(tokenizer: Tokenizer, data_root: str | Path, split: str =
         real, recon = np.concatenate(real_emb), np.concatenate(recon_emb)
         doc.update(fid=metrics.fid(real, recon), diversity_recon=metrics.diversity(recon, pairs),
                    diversity_real=metrics.diversity(real, pairs))
-        fingerprint = dataset_fingerprint(data_root)
+    if evaluator is not None:
         doc["evaluator"] = {**evaluator.identity,
-                            "same_dataset": evaluator.identity["dataset_fingerprint"] == fingerprint}
+                            "same_dataset": evaluator.identity["dataset_fingerprint"] == dataset_fingerprint(data_root)}
     doc["counts"] = {"clips": clips, "frames": frames_total, "skipped": len(skipped), "codes": int(codes.numel())}
     doc["skipped"] = skipped
     doc["data"] = {"root": str(Path(data_root).resolve()), "split": split, "fingerprint": dataset_fingerprint(data_root)}

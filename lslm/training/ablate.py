@@ -3,14 +3,15 @@ each (table 4) and the MotionGPT-style vocabulary baseline; every final model tr
 and is scored with the paper's columns.
 
     python tools/ablate.py --data DATA --tokenizer VQ/final --llm BASE_LM --out runs/ablate \\
-        [--config configs/lslm/synthetic.yaml] [--only 'pretrain_*,vocab_*'] [--split test] [key=value …]
+        [--config configs/lslm/synthetic.yaml] [--only 'pretrain_*,vocab_*'] [--split test] \\
+        [--gen num_beams=5 …] [key=value …]
 
 Runs, each in OUT/<name>/, trained by the recipes' own entry points (lslm.training.pretrain / instruct):
 
-    pretrain_<s>                       s = mlp | joint | staged                     table 3
-    instruct_<s>_<t>                   t = llm | mlp+llm, --init OUT/pretrain_<s>/final   table 4
-    vocab_pretrain_joint               model.mode=vocab, pretraining joint          (not scored)
-    vocab_instruct_llm                 model.mode=vocab, tuning llm on it           the baseline row
+    pretrain_<s>            s = mlp | joint | staged                               table 3
+    instruct_<s>_<t>        t = llm | mlp+llm, --init OUT/pretrain_<s>/final       table 4
+    vocab_pretrain_joint    model.mode=vocab, pretraining joint                    (not scored)
+    vocab_instruct_llm      model.mode=vocab, tuning llm from vocab_pretrain_joint the baseline row
 
 key=value overrides apply to every run (e.g. train.max_steps=100); the tool sets output_dir, model.llm,
 data.root, data.tokenizer and model.mode itself. A staged run whose config's train.stage1_steps leaves no
@@ -35,6 +36,7 @@ import yaml
 
 from lslm.errors import InvalidInputError
 from lslm.eval import report
+from lslm.model.modeling import CONFIG_NAME
 from lslm.training.config import load_config
 from lslm.training.lslm_recipe import SCHEMES, LSLMRunConfig
 
@@ -88,44 +90,45 @@ def run_argv(run: Run, args: argparse.Namespace, overrides: list[str]) -> list[s
     out = Path(args.out)
     fixed = [f"output_dir={out / run.name}", f"model.llm={args.llm}", f"data.root={args.data}",
              f"data.tokenizer={args.tokenizer}", f"model.mode={run.mode}"]
-    argv = ["--config", args.config, *overrides, *fixed, "--resume", "auto"]
+    keys = [*overrides, *fixed]
     if run.stage == "instruct":
-        return [*argv, "--init", str(out / run.parent / "final"), "--tune", run.scheme]
+        return ["--config", args.config, *keys, "--init", str(out / run.parent / "final"), "--tune", run.scheme,
+                "--resume", "auto"]
     if run.scheme == "staged" and not any(o.startswith("train.stage1_steps=") for o in overrides):
-        cfg = load_config(LSLMRunConfig, args.config, [*argv[2:-2], "stage=pretrain", "scheme=staged"])
+        cfg = load_config(LSLMRunConfig, args.config, [*keys, "stage=pretrain", "scheme=staged"])
         if not 0 < cfg.train.stage1_steps < cfg.train.max_steps:  # both phases must train
-            argv.append(f"train.stage1_steps={max(1, cfg.train.max_steps // 2)}")
-    return [*argv, "--scheme", run.scheme]
+            keys.append(f"train.stage1_steps={max(1, cfg.train.max_steps // 2)}")
+    return ["--config", args.config, *keys, "--scheme", run.scheme, "--resume", "auto"]
 
 
 def is_finished(run_dir: Path) -> bool:
-    return (run_dir / "final" / "config.json").is_file()
+    return (run_dir / "final" / CONFIG_NAME).is_file()
 
 
-def train_run(run: Run, args: argparse.Namespace, overrides: list[str]) -> bool:
-    """Train (or resume) one run unless its final/ exists; True when it trained now."""
+def train_run(run: Run, args: argparse.Namespace, overrides: list[str]) -> None:
+    """Train (or resume) one run unless its final/ exists."""
     from lslm.training import instruct, pretrain
 
     if is_finished(Path(args.out) / run.name):
         print(f"== {run.name}: final/ exists, reused", flush=True)
-        return False
+        return
     argv = run_argv(run, args, overrides)
     print(f"== {run.name}: lslm/training/{run.stage}.py {' '.join(argv)}", flush=True)
     (pretrain if run.stage == "pretrain" else instruct).main(argv)
-    return True
 
 
 def evaluate_run(run: Run, args: argparse.Namespace) -> dict:
     """Translate `args.split` with the run's final/ and score it (lslm.eval.cli); reuse a score newer than
     final/. Returns the run's metrics.json."""
-    from lslm.eval.cli import build_parser, run as evaluate
+    from lslm.eval import cli
 
     final, eval_dir = Path(args.out) / run.name / "final", Path(args.out) / run.name / f"eval_{args.split}"
     metrics = eval_dir / "metrics.json"
-    if not (metrics.is_file() and metrics.stat().st_mtime >= (final / "config.json").stat().st_mtime):
+    if not (metrics.is_file() and metrics.stat().st_mtime >= (final / CONFIG_NAME).stat().st_mtime):
         print(f"== {run.name}: translate and score the {args.split} split", flush=True)
-        evaluate(build_parser().parse_args(["--model", str(final), "--data", str(args.data), "--split", args.split,
-                                            "--labels", run.name, "--metrics", METRICS, "--out", str(eval_dir)]))
+        cli.run(cli.build_parser().parse_args(["--model", str(final), "--data", str(args.data), "--split", args.split,
+                                               "--labels", run.name, "--metrics", METRICS, "--out", str(eval_dir),
+                                               "--gen", *args.gen]))
     return json.loads(metrics.read_text(encoding="utf-8"))
 
 
@@ -149,13 +152,13 @@ def markdown(rows: list[dict], header: dict) -> str:
     results = [report.RunResult(r["name"] + ("" if r["status"] == "ok" else f" ({r['status']})"),
                                 r.get("metrics") or {}) for r in rows]
     failed = [f"- {r['name']}: {r['error']}" for r in rows if r["status"] != "ok"]
-    lines = ["# LSLM ablations (paper tables 3 and 4)", "",
-             f"Data `{header['data']}`, split `{header['split']}`; LLM `{header['llm']}`; motion tokenizer "
-             f"`{header['tokenizer']}`; config `{header['config']}`; overrides: "
-             + (" ".join(f"`{o}`" for o in header["overrides"]) or "none") + ".", "",
-             "Runs: `pretrain_<scheme>` (table 3), `instruct_<pretraining>_<tuning>` (table 4), "
-             "`vocab_instruct_llm` (MotionGPT-style vocabulary baseline: model.mode=vocab, pretraining joint, "
-             "tuning llm).", "", report.paper_table(results)]
+    overrides = " ".join(f"`{o}`" for o in header["overrides"]) or "none"
+    setup = (f"Data `{header['data']}`, split `{header['split']}`; LLM `{header['llm']}`; motion tokenizer "
+             f"`{header['tokenizer']}`; config `{header['config']}`; overrides: {overrides}.")
+    legend = ("Runs: `pretrain_<scheme>` (table 3), `instruct_<pretraining>_<tuning>` (table 4), "
+              "`vocab_instruct_llm` (MotionGPT-style vocabulary baseline: model.mode=vocab, pretraining joint, "
+              "tuning llm).")
+    lines = ["# LSLM ablations (paper tables 3 and 4)", "", setup, "", legend, "", report.paper_table(results)]
     if failed:
         lines += ["", "## Failed runs", "", *failed]
     return "\n".join(lines) + "\n"
@@ -169,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder: one sub-folder per run, ablation.md/.json")
     p.add_argument("--config", default="configs/lslm/synthetic.yaml", help="YAML under configs/lslm/")
     p.add_argument("--split", default="test", help="held-out split to translate and score (default test)")
+    p.add_argument("--gen", action="append", default=[], metavar="KEY=VALUE",
+                   help="a generation option of every translation (lslm.model.translate), e.g. --gen num_beams=5; "
+                        "repeat for several")
     p.add_argument("--only", help="comma-separated run names or patterns to score, e.g. 'pretrain_*,vocab_*' "
                                   "(the pretraining runs they start from are trained too)")
     p.add_argument("overrides", nargs="*", help="key=value overrides for every run, e.g. train.max_steps=100")
@@ -192,7 +198,8 @@ def main(argv: list[str] | None = None) -> dict:
                 train_run(run, args, args.overrides)
                 row = run_record(run, by_name, args)  # config.yaml now exists
                 if run.name in scored:
-                    row["metrics"] = {k: evaluate_run(run, args)[k] for k in TABLE_KEYS}
+                    scores = evaluate_run(run, args)
+                    row["metrics"] = {k: scores[k] for k in TABLE_KEYS}
                     row["eval_dir"] = str(out / run.name / f"eval_{args.split}")
             except Exception as err:  # noqa: BLE001 — any failure of one run is reported, the others go on
                 traceback.print_exc()

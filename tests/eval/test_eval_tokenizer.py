@@ -68,6 +68,15 @@ def test_mpjpe_matches_a_direct_reconstruction(tiny_tokenizer, synthetic_tiny, t
     assert "unavailable: no evaluator" in (tmp_path / "tokenizer_metrics.md").read_text()
 
 
+def test_fid_needs_two_clips_but_the_evaluator_is_still_named(tiny_tokenizer, synthetic_tiny, tiny_evaluator):
+    evaluator = MotionEvaluator.from_pretrained(tiny_evaluator)
+    doc, _ = tokenizer_eval.evaluate_tokenizer(Tokenizer.from_pretrained(tiny_tokenizer), synthetic_tiny, "test",
+                                               evaluator, max_clips=1)
+    assert doc["fid"] is None and doc["unavailable"]["fid"] == "unavailable: fewer than 2 clips"
+    assert {k: doc["evaluator"][k] for k in evaluator.identity} == evaluator.identity
+    assert evaluator.identity["weights_sha256"] in tokenizer_eval.markdown_report(doc, [])
+
+
 def test_bad_clips_are_skipped_and_reported(tiny_tokenizer, synthetic_tiny, tmp_path):
     data = tmp_path / "data"
     (data / "features").mkdir(parents=True)

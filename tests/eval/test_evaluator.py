@@ -34,7 +34,10 @@ def test_training_writes_a_versioned_evaluator(tiny_evaluator, synthetic_tiny):
     config = json.loads((tiny_evaluator / CONFIG_NAME).read_text())
     manifest = (synthetic_tiny / "manifest.jsonl").read_bytes()
     assert config["name"] == "lslm-sign-evaluator-tiny" and config["version"] == "0.1"
-    assert config["dataset"]["fingerprint"] == "sha256:" + hashlib.sha256(manifest).hexdigest()
+    recipe = json.loads((synthetic_tiny / "dataset.json").read_text())
+    recipe.pop("counts")
+    expected = hashlib.sha256(manifest + json.dumps(recipe, sort_keys=True, separators=(",", ":")).encode())
+    assert config["dataset"]["fingerprint"] == "sha256:" + expected.hexdigest()
     assert config["training"]["steps"] == 10 and config["dataset"]["train_clips"] == 44
     train_words = {w for line in manifest.decode().splitlines() if '"split": "train"' in line
                    for w in words(json.loads(line)["text"])}
@@ -52,11 +55,13 @@ def test_training_writes_a_versioned_evaluator(tiny_evaluator, synthetic_tiny):
 
 def test_save_load_gives_identical_embeddings(tiny_evaluator, synthetic_tiny, tmp_path):
     feats, lengths, texts = _clips(synthetic_tiny, "test")
+    original = hashlib.sha256((tiny_evaluator / "model.safetensors").read_bytes()).hexdigest()
     first = MotionEvaluator.from_pretrained(tiny_evaluator)
     second = MotionEvaluator.from_pretrained(first.save_pretrained(tmp_path / "copy"))
     np.testing.assert_array_equal(first.embed_motion(feats, lengths), second.embed_motion(feats, lengths))
     np.testing.assert_array_equal(first.embed_text(texts), second.embed_text(texts))
-    assert second.identity == first.identity
+    # the same weights saved again are the same bytes: weights_sha256 names the weights, not the save
+    assert second.identity == first.identity and second.identity["weights_sha256"] == original
     # the embedding is what FID uses: unit length
     np.testing.assert_allclose(np.linalg.norm(first.embed_motion(feats, lengths), axis=1), 1.0, atol=1e-6)
 
