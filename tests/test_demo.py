@@ -1,0 +1,40 @@
+"""The main job end to end at its smoke-check size: every stage runs and leaves its figures in
+results.json; a second run reuses every finished stage."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from lslm.demo import TOKENIZER_KEYS, TRANSLATION_KEYS, main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def in_repo(monkeypatch):
+    monkeypatch.chdir(REPO)  # the demo names configs/ relative to the checkout, as `make demo` runs it
+
+
+def test_tiny_demo_runs_every_stage(tmp_path, in_repo):
+    out = tmp_path / "demo"
+    results = main(["--size", "tiny", "--out", str(out)])
+    assert list(results) == ["corpus", "data", "render", "tokenizer", "translation"]
+    assert results["data"]["skipped"] == 0 and results["data"]["splits"]["test"] == 8
+    assert set(TOKENIZER_KEYS) <= set(results["tokenizer"]) and results["tokenizer"]["evaluator"]["name"]
+    assert all(results["tokenizer"][k] is not None for k in TOKENIZER_KEYS)
+    assert 0 < results["tokenizer"]["usage"] <= 1 and results["tokenizer"]["mpjpe"] > 0
+    translation = results["translation"]
+    assert all(isinstance(translation[k], float) for k in TRANSLATION_KEYS)
+    predictions = [json.loads(line) for line in (out / translation["predictions"]).read_text().splitlines()]
+    assert len(predictions) == 8 and all(p["reference"] for p in predictions)
+    assert json.loads((out / "results.json").read_text()) == results
+    for path in ("tokenizer/final/model.safetensors", "lslm/final/lslm_config.json",
+                 "tokenizer_eval/loss_curve.png", "tokenizer_eval/codebook_usage.png", *results["render"]["videos"]):
+        assert (out / path).is_file(), path
+
+    stamp = os.stat(out / "lslm" / "final" / "lslm_config.json").st_mtime_ns
+    assert main(["--size", "tiny", "--out", str(out)])["translation"] == translation  # stages reused
+    assert os.stat(out / "lslm" / "final" / "lslm_config.json").st_mtime_ns == stamp
