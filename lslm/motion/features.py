@@ -43,7 +43,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import roma
 import torch
 import torch.nn.functional as F
 
@@ -80,10 +79,9 @@ def num_joints_from_dim(dim: int, field: str = "features") -> int:
 @dataclass(frozen=True)
 class _Topology:
     parents: torch.Tensor  # (J−1,) parent of joints 1..J−1
-    ancestors: torch.Tensor  # (J, J−1) 1 where bone k (joint k+1 − its parent) lies on the root → j path
-    directions: torch.Tensor  # (J−1, 3) rest directions of bones 1..J−1
-    parent_bone: torch.Tensor  # (J−1,) bone whose rotation is each bone's reference frame
-    from_root: torch.Tensor  # (J−1,) True: the bone opens a chain, its reference is the root frame
+    ancestors: torch.Tensor  # (J−1, J) 1 where bone k (joint k+1 − its parent) lies on the root → j path
+    directions: torch.Tensor  # (3, J−1) rest directions of bones 1..J−1, component-first
+    reference: torch.Tensor  # (J−1,) bone whose rotation is each bone's reference frame; J−1: the root frame
     face: tuple[int, int, int, int]  # right hip, left hip, right shoulder, left shoulder
     feet: list[int]  # left ankle, left foot, right ankle, right foot
     leg_bones: list[int]  # bones (joint − 1) of the right knee and ankle
@@ -98,13 +96,15 @@ def _topology(skeleton: Skeleton) -> _Topology:
     for j in range(1, num_joints):  # kinematic links, parents before children
         ancestors[j] = ancestors[parents[j]]
         ancestors[j, j - 1] = 1.0
+    # The first bone of a chain (or a bone on the root) turns relative to the root frame, the others
+    # relative to their parent bone.
+    reference = [num_joints - 1 if j in chain_openers or parents[j] == 0 else parents[j] - 1
+                 for j in range(1, num_joints)]
     (l_ankle, l_foot), (r_ankle, r_foot) = skeleton.foot_joints
     return _Topology(
-        parents=torch.tensor(parents[1:]), ancestors=ancestors,
-        directions=torch.from_numpy(skeleton.ik_directions[1:]).float(),
-        parent_bone=torch.tensor([max(parents[j] - 1, 0) for j in range(1, num_joints)]),
-        from_root=torch.tensor([j in chain_openers or parents[j] == 0 for j in range(1, num_joints)]),
-        face=skeleton.face_joints, feet=[l_ankle, l_foot, r_ankle, r_foot],
+        parents=torch.tensor(parents[1:]), ancestors=ancestors.T.contiguous(),
+        directions=torch.from_numpy(skeleton.ik_directions[1:]).float().T.contiguous(),
+        reference=torch.tensor(reference), face=skeleton.face_joints, feet=[l_ankle, l_foot, r_ankle, r_foot],
         leg_bones=[j - 1 for j in skeleton.leg_joints])
 
 
@@ -139,7 +139,7 @@ def _check_lengths(lengths, batch: int, max_len: int, min_len: int, unit: str) -
 
 def _repeat_last_valid(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
     """Replace padding rows (dim 1) by each clip's last valid row: per-clip results stay exact."""
-    if lengths is None:
+    if lengths is None or bool((lengths == x.shape[1]).all()):
         return x
     index = torch.arange(x.shape[1])[None].minimum(lengths[:, None] - 1)  # (B, T)
     return torch.take_along_dim(x, index.to(x.device).view(index.shape + (1,) * (x.dim() - 2)), dim=1)
@@ -189,40 +189,60 @@ def _prepare_joints(joints, target: Skeleton, lengths, min_frames: int):
 # Geometry helpers
 
 
-# Small-vector algebra written out per component: on (B, T, J, 3) tensors this is 2–4× faster on CPU
-# than batched 3×3 matmuls, torch.linalg.cross and roma's quaternion product (benchmarks/bench_features.py).
+# Component-first layout: a batch of 3-vectors is one (3, …) tensor (x, y, z planes, each contiguous) and a
+# batch of quaternions one (4, …) tensor (x, y, z, w). The small-vector algebra below is written out per
+# component on these planes: on CPU that is several times faster than batched 3×3 matmuls,
+# torch.linalg.cross or roma's quaternion product on (…, 3) tensors, whose stride-3 components defeat
+# vectorisation (benchmarks/bench_features.py).
 def _turn(v: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    """v (…, 3) rotated about +Y by theta (broadcastable to v's leading shape): v @ [[c, 0, −s], [0, 1, 0],
-    [s, 0, c]]."""
+    """v (3, …) rotated about +Y by theta (broadcastable to v[0]): v @ [[c, 0, −s], [0, 1, 0], [s, 0, c]]."""
     c, s = torch.cos(theta).to(v.dtype), torch.sin(theta).to(v.dtype)
-    x, y, z = v.unbind(-1)
-    return torch.stack([x * c + z * s, y, z * c - x * s], dim=-1)
+    x, y, z = v
+    return torch.stack([x * c + z * s, y, z * c - x * s])
 
 
-def _cross(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """a × b over the last dimension (broadcast)."""
-    a0, a1, a2 = a.unbind(-1)
-    b0, b1, b2 = b.unbind(-1)
-    return torch.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim=-1)
+def _norm(v: torch.Tensor) -> torch.Tensor:
+    """Euclidean norm of v (k, …) over its components → (…) (a plain sum of planes: torch's reductions over a
+    leading dimension are slow on CPU)."""
+    return torch.sqrt(sum(c * c for c in v))
+
+
+def _quat_between(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Shortest-arc unit quaternions (4, …) turning unit vectors u (3, …) onto unit vectors v (broadcast)."""
+    (u0, u1, u2), (v0, v1, v2) = u, v
+    q = torch.stack([u1 * v2 - u2 * v1, u2 * v0 - u0 * v2, u0 * v1 - u1 * v0, 1.0 + u0 * v0 + u1 * v1 + u2 * v2])
+    return q / _norm(q)
 
 
 def _conj_product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """conj(a) · b for XYZW quaternions (Hamilton product): the rotation b relative to a."""
-    ax, ay, az, aw = a.unbind(-1)
-    bx, by, bz, bw = b.unbind(-1)
+    """conj(a) · b for quaternions (4, …) (Hamilton product): the rotation b relative to a."""
+    ax, ay, az, aw = a
+    bx, by, bz, bw = b
     return torch.stack([aw * bx - ax * bw - ay * bz + az * by,
                         aw * by + ax * bz - ay * bw - az * bx,
                         aw * bz - ax * by + ay * bx - az * bw,
-                        aw * bw + ax * bx + ay * by + az * bz], dim=-1)
+                        aw * bw + ax * bx + ay * by + az * bz])
 
 
-def _facing_angle(positions: torch.Tensor, face: tuple[int, int, int, int], sigma: float = 0.0) -> torch.Tensor:
-    """(…, T, J, 3) → (…, T) yaw that turns the facing direction (Y × across of hips + shoulders,
+def _rotation_6d(q: torch.Tensor) -> torch.Tensor:
+    """Unit quaternions (4, …) → the first two columns of their rotation matrices (6, …), column by column."""
+    x, y, z, w = q
+    return torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y + z * w), 2 * (x * z - y * w),
+                        2 * (x * y - z * w), 1 - 2 * (x * x + z * z), 2 * (y * z + x * w)])
+
+
+def _write(block: torch.Tensor, planes: torch.Tensor) -> None:
+    """Interleave planes (k, B, N, n) into a feature block (B, N, n·k) (one strided copy)."""
+    block.unflatten(-1, (planes.shape[-1], planes.shape[0])).copy_(planes.permute(1, 2, 3, 0))
+
+
+def _facing_angle(p: torch.Tensor, face: tuple[int, int, int, int], sigma: float = 0.0) -> torch.Tensor:
+    """Joints (3, B, T, J) → (B, T) yaw that turns the facing direction (Y × across of hips + shoulders,
     optionally smoothed over T) onto +Z."""
     r_hip, l_hip, r_sdr, l_sdr = face
-    across = positions[..., r_hip, :] - positions[..., l_hip, :] + positions[..., r_sdr, :] - positions[..., l_sdr, :]
-    across = across / torch.linalg.vector_norm(across, dim=-1, keepdim=True)
-    forward = torch.stack([across[..., 2], -across[..., 0]], dim=-1)  # x, z of Y × across
+    across = p[..., r_hip] - p[..., l_hip] + p[..., r_sdr] - p[..., l_sdr]  # (3, B, T)
+    across = across / _norm(across)
+    forward = torch.stack([across[2], -across[0]], dim=-1)  # (B, T, 2): x, z of Y × across
     if sigma:
         forward = _gaussian_smooth(forward, sigma)
     return torch.atan2(-forward[..., 0], forward[..., 1])
@@ -240,16 +260,10 @@ def _gaussian_smooth(x: torch.Tensor, sigma: float) -> torch.Tensor:
     return y.view(b, c, t).permute(0, 2, 1)
 
 
-def _quat_between(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """Shortest-arc unit quaternions (XYZW) turning unit vectors u onto unit vectors v (broadcast)."""
-    q = torch.cat([_cross(u, v), 1.0 + (u * v).sum(-1, keepdim=True)], dim=-1)  # (…, 4)
-    return q / torch.linalg.vector_norm(q, dim=-1, keepdim=True)
-
-
 def _unit_bones(p: torch.Tensor, topo: _Topology) -> tuple[torch.Tensor, torch.Tensor]:
-    """(…, J, 3) → unit bone directions (…, J−1, 3) and lengths (…, J−1, 1)."""
-    bones = p[..., 1:, :] - p[..., topo.parents, :]
-    lengths = torch.linalg.vector_norm(bones, dim=-1, keepdim=True)
+    """Joints (3, …, J) → unit bone directions (3, …, J−1) and lengths (…, J−1)."""
+    bones = p[..., 1:] - p[..., topo.parents]
+    lengths = _norm(bones)
     return bones / lengths, lengths
 
 
@@ -257,25 +271,31 @@ def _unit_bones(p: torch.Tensor, topo: _Topology) -> tuple[torch.Tensor, torch.T
 # Preprocessing
 
 
-def _preprocess(p: torch.Tensor, target: Skeleton, topo: _Topology) -> torch.Tensor:
-    """(B, T, J, 3) → retargeted, on the floor, root at the XZ origin, facing +Z at frame 0."""
+def _preprocess(p: torch.Tensor, target: Skeleton, topo: _Topology) -> tuple[torch.Tensor, torch.Tensor]:
+    """Joints (3, B, T, J) → (joints retargeted, on the floor, root at the XZ origin, facing +Z at frame 0;
+    their unit bone directions (3, B, T, J−1)).
+
+    The directions are the input's, turned like the joints: differences of the output positions would
+    lose float32 digits on short finger bones far from the origin (the IK's quaternions amplify that).
+    """
     # Retarget: every bone keeps its direction and takes the target's length; the root trajectory is
     # scaled by the ratio of leg lengths measured at frame 0.
     target_lengths = torch.from_numpy(np.linalg.norm(target.offsets[1:], axis=-1)).to(p)  # (J−1,)
-    directions, lengths = _unit_bones(p, topo)  # (B, T, J−1, 3), (B, T, J−1, 1)
+    directions, lengths = _unit_bones(p, topo)  # (3, B, T, J−1), (B, T, J−1)
     if not (lengths > 0).all():
-        clip, frame, bone, _ = (lengths <= 0).nonzero()[0].tolist()
+        clip, frame, bone = (lengths <= 0).nonzero()[0].tolist()
         raise InvalidInputError(None, "joints", "every joint apart from its parent (non-zero bones)",
                                 got=f"joint {bone + 1} on its parent in clip {clip}, frame {frame}")
-    scale = target_lengths[topo.leg_bones].sum() / lengths[:, 0, topo.leg_bones, 0].sum(-1)  # (B,)
+    scale = target_lengths[topo.leg_bones].sum() / lengths[:, 0, topo.leg_bones].sum(-1)  # (B,)
     # forward kinematics as one matrix product: joint = root + Σ bones on its path
-    out = torch.einsum("jk,btkd->btjd", topo.ancestors.to(p), directions * target_lengths[:, None])
-    out += p[:, :, :1] * scale[:, None, None, None]
+    out = (directions * target_lengths) @ topo.ancestors.to(p)  # (3, B, T, J)
+    out += p[..., :1] * scale[:, None, None]
 
     # Floor, root XZ at the origin at frame 0, facing +Z at frame 0: out ← (out − shift) @ yaw
-    shift = out[:, :1, :1].clone()  # (B, 1, 1, 3)
-    shift[..., 1] = out[..., 1].amin(dim=(1, 2))[:, None, None]
-    return _turn(out - shift, _facing_angle(out[:, 0], topo.face)[:, None, None])
+    shift = out[:, :, :1, :1].clone()  # (3, B, 1, 1)
+    shift[1] = out[1].amin(dim=(1, 2))[:, None, None]
+    yaw = _facing_angle(out[:, :, :1], topo.face)[:, :, None]  # (B, 1, 1)
+    return _turn(out - shift, yaw), _turn(directions, yaw)
 
 
 def preprocess_joints(joints, target: Skeleton, lengths=None):
@@ -284,16 +304,19 @@ def preprocess_joints(joints, target: Skeleton, lengths=None):
     Same type and shape as `joints`, float32; rows past `lengths` (frames per clip) are zero.
     """
     p, lengths, convert = _prepare_joints(joints, target, lengths, min_frames=1)
-    return convert(_zero_padding(_preprocess(p, target, _topology(target)), lengths))
+    out, _ = _preprocess(p.permute(3, 0, 1, 2).contiguous(), target, _topology(target))
+    out = out.permute(1, 2, 3, 0)  # (B, T, J, 3)
+    return convert(_zero_padding(out.contiguous(), lengths))
 
 
 # ---------------------------------------------------------------------------------------------------
 # Features
 
 
-def _features(p: torch.Tensor, topo: _Topology, fps: float, compat: bool) -> torch.Tensor:
-    """Preprocessed joints (B, T, J, 3) → features (B, T−1, 12J − 1)."""
-    b, t, j, _ = p.shape
+def _features(p: torch.Tensor, directions: torch.Tensor, topo: _Topology, fps: float, compat: bool) -> torch.Tensor:
+    """Preprocessed joints (3, B, T, J) and their unit bone directions (3, B, T, J−1) → features
+    (B, T−1, 12J − 1)."""
+    _, b, t, j = p.shape
     layout = feature_layout(j)
     out = p.new_empty(b, t - 1, 12 * j - 1)
 
@@ -310,35 +333,32 @@ def _features(p: torch.Tensor, topo: _Topology, fps: float, compat: bool) -> tor
     turn = theta[:, :, None]  # (B, T, 1): broadcasts over joints
 
     # Root velocity in the root frame of the next frame, root height.
-    root_step = _turn(p[:, 1:, :1] - p[:, :-1, :1], turn[:, 1:])  # (B, T−1, 1, 3)
-    out[..., 1:3] = root_step[:, :, 0, ::2]
-    out[..., 3] = p[:, :-1, 0, 1]
+    root_step = _turn(p[..., 1:, 0] - p[..., :-1, 0], theta[:, 1:])  # (3, B, T−1)
+    out[..., 1] = root_step[0]
+    out[..., 2] = root_step[2]
+    out[..., 3] = p[1, :, :-1, 0]
 
     # Positions relative to the root (XZ), in the root frame.
-    local = _turn(p[:, :-1], turn[:, :-1])  # (B, T−1, J, 3)
-    local[..., ::2] -= local[:, :, :1, ::2].clone()
-    out[..., layout["positions"]] = local[:, :, 1:].flatten(2)
+    local = _turn(p[:, :, :-1], turn[:, :-1])  # (3, B, T−1, J)
+    local[::2] -= local[::2, :, :, :1].clone()
+    _write(out[..., layout["positions"]], local[..., 1:])
 
     # Joint velocities in the root frame of the current frame.
-    out[..., layout["velocities"]] = _turn(p[:, 1:] - p[:, :-1], turn[:, :-1]).flatten(2)
+    _write(out[..., layout["velocities"]], _turn(p[:, :, 1:] - p[:, :, :-1], turn[:, :-1]))
 
     # Position IK: each bone's rotation from its rest direction, relative to its reference frame
     # (the root frame for the first bone of a chain, else the parent bone).
-    directions, _ = _unit_bones(p[:, :-1], topo)  # (B, T−1, J−1, 3)
-    bone_q = _quat_between(topo.directions.to(p), directions)  # (B, T−1, J−1, 4) XYZW
+    bone_q = _quat_between(topo.directions.to(p)[:, None, None], directions[:, :, :-1])  # (4, B, T−1, J−1)
     half = (theta[:, :-1] / 2).to(p.dtype)
     zero = torch.zeros_like(half)
-    root_q = torch.stack([zero, torch.sin(half), zero, torch.cos(half)], dim=-1)  # (B, T−1, 4)
-    reference = torch.where(topo.from_root.to(p.device)[:, None], root_q[:, :, None],
-                            bone_q[:, :, topo.parent_bone])
-    local_q = _conj_product(reference, bone_q)
-    rotmat = roma.unitquat_to_rotmat(local_q)  # (B, T−1, J−1, 3, 3)
-    out[..., layout["rotations"]] = rotmat[..., :2].transpose(-1, -2).flatten(2)  # first two columns
+    root_q = torch.stack([zero, torch.sin(half), zero, torch.cos(half)])  # (4, B, T−1)
+    reference = torch.cat([bone_q, root_q[..., None]], dim=-1)[..., topo.reference.to(p.device)]
+    _write(out[..., layout["rotations"]], _rotation_6d(_conj_product(reference, bone_q)))
 
     # Foot contacts: small squared displacement per frame, threshold scaled with the frame rate.
-    feet = p[:, :, topo.feet]  # (B, T, 4, 3)
+    feet = p[..., topo.feet]  # (3, B, T, 4)
     threshold = CONTACT_THRESHOLD * (CONTACT_FPS / fps) ** 2
-    out[..., layout["contacts"]] = (((feet[:, 1:] - feet[:, :-1]) ** 2).sum(-1) < threshold).to(p.dtype)
+    out[..., layout["contacts"]] = (((feet[:, :, 1:] - feet[:, :, :-1]) ** 2).sum(0) < threshold).to(p.dtype)
     return out
 
 
@@ -353,7 +373,8 @@ def joints_to_features(joints, target: Skeleton, fps: float = 30.0, compat: bool
         raise InvalidInputError(None, "fps", "a positive finite frame rate", got=fps)
     p, lengths, convert = _prepare_joints(joints, target, lengths, min_frames=2)
     topo = _topology(target)
-    feats = _features(_preprocess(p, target, topo), topo, float(fps), compat)
+    p = p.permute(3, 0, 1, 2).contiguous()  # (3, B, T, J): component-first
+    feats = _features(*_preprocess(p, target, topo), topo, float(fps), compat)
     return convert(_zero_padding(feats, None if lengths is None else lengths - 1))
 
 
@@ -380,16 +401,16 @@ def features_to_joints(features, lengths=None):
     # Root: yaw from the summed half-angle turns, XZ from the summed velocities, height as stored.
     x = x.double()
     theta = 2 * F.pad(torch.cumsum(x[:, :-1, 0], dim=1), (1, 0))  # (B, N)
-    unturn = -theta[:, :, None]  # (B, N, 1): broadcasts over joints
-    step = torch.zeros(x.shape[:2] + (1, 3), dtype=x.dtype, device=x.device)
-    step[:, 1:, 0, ::2] = x[:, :-1, 1:3]
-    root = torch.cumsum(_turn(step, unturn), dim=1)  # (B, N, 1, 3)
-    root[..., 1] = x[..., 3, None]
+    step = torch.zeros((3,) + x.shape[:2], dtype=x.dtype, device=x.device)  # (3, B, N)
+    step[::2, :, 1:] = x[:, :-1, 1:3].permute(2, 0, 1)
+    root = torch.cumsum(_turn(step, -theta), dim=2)  # (3, B, N)
+    root[1] = x[..., 3]
 
     # Joints: the position block back from the root frame, plus the root's XZ.
-    local = x[..., feature_layout(j)["positions"]].unflatten(-1, (j - 1, 3))  # (B, N, J−1, 3)
-    joints = _turn(local, unturn)
-    joints[..., ::2] += root[..., ::2]
-    out = _zero_padding(torch.cat([root, joints], dim=2).float(), lengths)
+    local = x[..., feature_layout(j)["positions"]].unflatten(-1, (j - 1, 3)).permute(3, 0, 1, 2)  # (3, B, N, J−1)
+    joints = _turn(local, -theta[..., None])
+    joints[::2] += root[::2, ..., None]
+    out = torch.cat([root[..., None], joints], dim=-1).permute(1, 2, 3, 0)  # (B, N, J, 3)
+    out = _zero_padding(out.float().contiguous(), lengths)
     out = out if batched else out[0]
     return out.numpy() if was_numpy else out.to(features.device)

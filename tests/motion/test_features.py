@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import roma
 import torch
+import torch.nn.functional as F
 
 from lslm.errors import InvalidInputError
-from lslm.motion import Skeleton, feature_layout, features_to_joints, joints_to_features
+from lslm.motion import Skeleton, feature_layout, features, features_to_joints, joints_to_features
 from lslm.motion.features import preprocess_joints
 
 HUMANML3D = Path("/work/shared/peer-data/humanml3d")
@@ -97,6 +98,23 @@ def test_round_trip_52_batched_with_lengths():
         for b, n in enumerate(lengths):
             np.testing.assert_allclose(back[b, : n - 1], ready[b, : n - 1], atol=1e-5)
             assert not feats[b, n - 1:].any() and not back[b, n - 1:].any() and not ready[b, n:].any()
+
+
+def test_component_first_algebra_matches_roma():
+    """The per-component quaternion helpers against roma on random rotations and directions."""
+    g = torch.Generator().manual_seed(0)
+    a, b = roma.random_unitquat(500), roma.random_unitquat(500)  # (N, 4) XYZW
+    relative = features._conj_product(a.T, b.T).T
+    torch.testing.assert_close(relative, roma.quat_product(roma.quat_conjugation(a), b), atol=1e-6, rtol=0)
+    columns = features._rotation_6d(b.T).T.reshape(-1, 2, 3).transpose(1, 2)  # (N, 3, 2)
+    torch.testing.assert_close(columns, roma.unitquat_to_rotmat(b)[..., :2], atol=1e-6, rtol=0)
+    u, v = (F.normalize(torch.randn(500, 3, generator=g), dim=-1) for _ in range(2))
+    turned = roma.quat_action(features._quat_between(u.T, v.T).T, u, is_normalized=True)
+    torch.testing.assert_close(turned, v, atol=1e-5, rtol=0)
+    theta = torch.rand(500, generator=g) * 6.0
+    yaw = roma.rotvec_to_rotmat(theta[:, None] * torch.tensor([0.0, 1.0, 0.0]))  # (N, 3, 3) about +Y
+    torch.testing.assert_close(features._turn(u.T, theta).T, (yaw @ u[..., None])[..., 0],
+                               atol=1e-6, rtol=0)
 
 
 def test_preprocessing_retargets_floors_centres_and_faces_z():
