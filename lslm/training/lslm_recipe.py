@@ -44,6 +44,7 @@ import numpy as np
 import torch
 from omegaconf import MISSING
 from tqdm import tqdm
+from transformers.utils import logging as hf_logging
 
 from lslm.errors import CheckpointMismatchError, ConfigError
 from lslm.model import LSLM, LSLMConfig, MotionTextPair, TemplateSet, length_grouped_batches
@@ -422,6 +423,8 @@ def _seed(seed: int) -> None:
 
 
 def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
+    if not (info.is_main and cfg.train.progress):
+        hf_logging.disable_progress_bar()  # transformers' own bars ("Loading weights", "Writing model shards")
     run_dir = Path(cfg.output_dir)
     manager = CheckpointManager(run_dir, keep_last=cfg.train.keep_last)
     checkpoint = broadcast_object(manager.resolve_resume(resume) if info.is_main else None)
