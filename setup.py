@@ -28,10 +28,11 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(include=["lslm", "lslm.*"]),
     package_data={"lslm": ["py.typed"]},
-    # assets/ (rest skeleton, instruction templates) is found next to the package in a checkout and
-    # under <prefix>/share/lslm/assets when installed (lslm.assets.asset_path).
+    # assets/ (rest skeleton, instruction templates) and configs/ are found next to the package in a
+    # checkout and under <prefix>/share/lslm/ when installed (lslm.assets).
     data_files=[("share/lslm/assets", glob("assets/*.json")),
-                ("share/lslm/assets/templates", glob("assets/templates/*.json"))],
+                ("share/lslm/assets/templates", glob("assets/templates/*.json")),
+                *[(f"share/lslm/{folder}", glob(f"{folder}/*.*")) for folder in sorted(glob("configs/*"))]],
     python_requires=">=3.10",
     install_requires=CORE,
     extras_require=EXTRAS,

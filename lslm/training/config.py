@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from lslm.assets import config_path
 from lslm.errors import ConfigError
 
 T = TypeVar("T")
@@ -55,7 +56,7 @@ def load_config(schema: type[T], path: str | Path | None = None, overrides: list
     """
     cfg = OmegaConf.structured(schema)
     if path is not None:
-        path = Path(path)
+        path = config_path(path)
         if not path.is_file():
             raise ConfigError(f"{path}: config file not found")
         cfg = _merge(cfg, OmegaConf.load(path), str(path))

@@ -17,14 +17,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from lslm.assets import config_path
 from lslm.errors import ConfigError
 
 PRECISIONS = ("bf16", "fp16", "fp32")
 
 
 def load_deepspeed_json(path: str | Path) -> dict[str, Any]:
-    """Read a DeepSpeed JSON file; a missing or malformed file is a ConfigError naming it."""
-    path = Path(path)
+    """Read a DeepSpeed JSON file (`configs/deepspeed/…` from any directory, as `config_path`); a missing or
+    malformed file is a ConfigError naming it."""
+    path = config_path(path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as err:

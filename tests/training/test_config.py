@@ -8,6 +8,7 @@ import pytest
 from lslm.errors import ConfigError
 from lslm.tokenizer import TokenizerConfig
 from lslm.training.config import OptimConfig, load_config, save_config
+from lslm.training.deepspeed_config import load_deepspeed_json
 from lslm.training.vqvae import VQVAERunConfig, lr_lambda
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,6 +73,20 @@ def test_mandatory_values_must_be_set():
 def test_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_config(VQVAERunConfig, tmp_path / "nope.yaml")
+
+
+def test_documented_config_paths_work_from_any_directory(tmp_path, monkeypatch):
+    """`--config configs/…` (and a DeepSpeed JSON under configs/) resolves to lslm's own copy outside the checkout;
+    a file of that name in the working directory wins; an unknown configs/ path is still an error."""
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(VQVAERunConfig, "configs/tokenizer/paper.yaml", REQUIRED)
+    assert cfg == load_config(VQVAERunConfig, CONFIGS / "paper.yaml", REQUIRED)
+    assert load_deepspeed_json("configs/deepspeed/zero3.json")["zero_optimization"]["stage"] == 3
+    (tmp_path / "configs" / "tokenizer").mkdir(parents=True)
+    (tmp_path / "configs" / "tokenizer" / "paper.yaml").write_text("model:\n  codebook_size: 7\n")
+    assert load_config(VQVAERunConfig, "configs/tokenizer/paper.yaml", REQUIRED).model.codebook_size == 7
+    with pytest.raises(ConfigError, match="configs/tokenizer/nope.yaml: config file not found"):
+        load_config(VQVAERunConfig, "configs/tokenizer/nope.yaml")
 
 
 def test_saved_config_reloads_to_the_same_values(tmp_path):
