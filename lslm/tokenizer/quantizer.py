@@ -6,8 +6,9 @@ each code; codes whose average cluster size falls below `dead_code_threshold` ar
 outputs of the current batch. Cluster sizes, embedding sums, the step count and the initialised flag
 are registered buffers: they are saved with the weights, so a resumed run continues bit-exactly.
 Random choices (initialisation, resets) come from a generator seeded with (seed, step), never from the
-global RNG. Under torch.distributed the statistics are all-reduced and the random picks broadcast from
-rank 0, so every rank keeps the same codebook.
+global RNG. Under torch.distributed the statistics are all-reduced and the random picks draw from the
+encoder outputs of all ranks, gathered in rank order (each rank holds its contiguous slice of the global
+batch): every rank keeps the same codebook, the one a single process computes on the global batch.
 
 `VQQuantizer`: a learned codebook trained with the paper's eq. 2,
 ‖sg[z] − c‖² + β‖z − sg[c]‖² (codebook loss + β commitment loss).
@@ -38,6 +39,19 @@ class QuantizerOutput:
 
 def _distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _gather_rows(x: torch.Tensor) -> torch.Tensor:
+    """Concatenate every rank's rows x (N_rank, C), in rank order (x itself outside torch.distributed)."""
+    if not _distributed():
+        return x
+    sizes = [x.new_zeros((), dtype=torch.long) for _ in range(dist.get_world_size())]
+    dist.all_gather(sizes, torch.tensor(x.shape[0], device=x.device))
+    padded = x.new_zeros(int(max(sizes)), x.shape[1])  # all_gather needs equal shapes
+    padded[: x.shape[0]] = x
+    parts = [torch.empty_like(padded) for _ in sizes]
+    dist.all_gather(parts, padded)
+    return torch.cat([part[: int(n)] for part, n in zip(parts, sizes)])
 
 
 def masked_mse(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -94,22 +108,15 @@ class EMAQuantizer(Quantizer):
     def _generator(self) -> torch.Generator:
         return torch.Generator().manual_seed(self.seed * 1_000_003 + int(self.steps))
 
-    def _pick(self, pool: torch.Tensor, n: int) -> torch.Tensor:
-        """n rows of pool (N, C), drawn on rank 0 and broadcast; repeated with small noise when N < n."""
-        if not _distributed() or dist.get_rank() == 0:
-            g = self._generator()
-            if pool.shape[0] >= n:
-                rows = pool[torch.randperm(pool.shape[0], generator=g)[:n].to(pool.device)]
-            else:
-                repeats = -(-n // pool.shape[0])
-                rows = pool.repeat(repeats, 1)[:n]
-                noise = torch.randn(rows.shape, generator=g).to(rows) * (0.01 / self.code_dim ** 0.5)
-                rows = rows + noise
-        else:
-            rows = pool.new_empty(n, self.code_dim)
-        if _distributed():
-            dist.broadcast(rows, src=0)
-        return rows
+    def _pick(self, flat: torch.Tensor, n: int) -> torch.Tensor:
+        """n rows of the global batch's vectors (this rank's: flat (N, C)), the same on every rank; repeated
+        with small noise when there are fewer than n."""
+        pool = _gather_rows(flat)
+        g = self._generator()
+        if pool.shape[0] >= n:
+            return pool[torch.randperm(pool.shape[0], generator=g)[:n].to(pool.device)]
+        rows = pool.repeat(-(-n // pool.shape[0]), 1)[:n]
+        return rows + torch.randn(rows.shape, generator=g).to(rows) * (0.01 / self.code_dim ** 0.5)
 
     @torch.no_grad()
     def _initialise(self, flat: torch.Tensor) -> None:
