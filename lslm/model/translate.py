@@ -9,12 +9,15 @@ Inputs: joints `.npy` (T, 52, 3), feature `.npy` (T, 623) (raw, at the tokenizer
 `lslm.data.prepare` does). A dataset split uses its codes cache (tools/encode_dataset.py) for the model's
 tokenizer when there is one, else encodes the split's features on the fly.
 Clips go to `LSLM.generate` in batches of similar code length (less padding); greedy output is the
-same as translating one clip at a time. Every input gets one output row; an input that cannot be read
+same as translating one clip at a time. `prompt="held-out"` (`--prompt held-out`) translates with the
+instruction phrasings held out of training (assets/templates/instruct.json, "m2t"), clip i with
+phrasing i mod their number, and writes each row's prompt: scores on phrasings the model never saw. Every input gets one output row; an input that cannot be read
 gets an empty prediction and an "error" message, and is counted in the summary.
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -29,6 +32,9 @@ from lslm.errors import InvalidInputError, LslmError
 # reports m2t with; the other options are neutral until set (docs/translation.md).
 DEFAULT_GENERATION = {"num_beams": 1, "do_sample": False, "length_penalty": 1.0, "no_repeat_ngram_size": 0,
                       "repetition_penalty": 1.0, "max_new_tokens": 64}
+
+
+HELD_OUT = "held-out"  # prompt value: the instruction phrasings held out of training
 
 
 def generation_kwargs(**overrides) -> dict:
@@ -75,33 +81,51 @@ def _file_ids(paths: Sequence[str | os.PathLike]) -> list[str]:
 
 # ---- translating ------------------------------------------------------------------------------------
 
-def translate_codes(model, codes: Sequence[torch.Tensor], batch_size: int = 32, prompt: str | None = None,
-                    progress: bool = True, **gen_kwargs) -> list[str]:
-    """Translations of code sequences (each (L,) long), in input order. Batches hold clips of similar
-    length; `gen_kwargs` go to `LSLM.generate` as they are."""
+def held_out_prompts(count: int) -> list[str]:
+    """`count` prompts cycling through the instruction phrasings held out of training ("m2t")."""
+    from lslm.model.templates import TemplateSet
+
+    phrasings = [t.input for t in TemplateSet.load("instruct").templates("m2t", held_out=True)]
+    return [phrasings[i % len(phrasings)] for i in range(count)]
+
+
+def translate_codes(model, codes: Sequence[torch.Tensor], batch_size: int = 32,
+                    prompt: str | Sequence[str | None] | None = None, progress: bool = True, **gen_kwargs) -> list[str]:
+    """Translations of code sequences (each (L,) long), in input order. `prompt`: one for all clips or
+    one per clip. Batches hold clips of one prompt and similar length; `gen_kwargs` go to
+    `LSLM.generate` as they are."""
     from tqdm.auto import tqdm
 
-    order = sorted(range(len(codes)), key=lambda i: len(codes[i]))
+    prompts = [prompt] * len(codes) if prompt is None or isinstance(prompt, str) else list(prompt)
+    if len(prompts) != len(codes):
+        raise InvalidInputError(None, "prompt", f"one prompt or one per clip ({len(codes)})", got=len(prompts))
+    order = sorted(range(len(codes)), key=lambda i: (prompts[i] or "", len(codes[i])))
     out: list[str] = [""] * len(codes)
     with tqdm(total=len(codes), desc="translate", unit="clip", disable=not progress) as bar:
-        for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
-            texts = model.generate(codes=[codes[i] for i in batch], prompt=prompt, **gen_kwargs)
-            for i, text in zip(batch, texts):
-                out[i] = text
-            bar.update(len(batch))
+        for _, group in itertools.groupby(order, key=lambda i: prompts[i]):
+            group = list(group)
+            for start in range(0, len(group), batch_size):
+                batch = group[start:start + batch_size]
+                texts = model.generate(codes=[codes[i] for i in batch], prompt=prompts[batch[0]], **gen_kwargs)
+                for i, text in zip(batch, texts):
+                    out[i] = text
+                bar.update(len(batch))
     return out
 
 
 def _rows(ids: list[str], codes: dict[str, torch.Tensor], errors: dict[str, str], model, batch_size: int,
           prompt: str | None, progress: bool, gen_kwargs: dict, references: dict[str, str] | None = None) -> list[dict]:
-    """One row per id: {"id", "prediction", "reference"?, "error"?}, in the order of `ids`."""
+    """One row per id: {"id", "prediction", "prompt"? (held-out), "reference"?, "error"?}, in the order of `ids`."""
     ok = [i for i in ids if i in codes]
-    predictions = dict(zip(ok, translate_codes(model, [codes[i] for i in ok], batch_size, prompt, progress,
+    prompts = dict(zip(ok, held_out_prompts(len(ok)))) if prompt == HELD_OUT else {}
+    predictions = dict(zip(ok, translate_codes(model, [codes[i] for i in ok], batch_size,
+                                               [prompts[i] for i in ok] if prompts else prompt, progress,
                                                **gen_kwargs)))
     rows = []
     for clip_id in ids:
         row = {"id": clip_id, "prediction": predictions.get(clip_id, "")}
+        if clip_id in prompts:
+            row["prompt"] = prompts[clip_id]
         if references is not None:
             row["reference"] = references[clip_id]
         if clip_id in errors:
@@ -156,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="prepared dataset folder (instead of inputs)")
     p.add_argument("--split", default="test", help="split of --data (default test)")
     p.add_argument("--out", required=True, help="JSONL output: id, prediction, reference when known")
-    p.add_argument("--prompt", help="prompt with one <Motion_Placeholder> (default: the model's)")
+    p.add_argument("--prompt", help="prompt with one <Motion_Placeholder> (default: the model's), or "
+                   f"'{HELD_OUT}': the instruction phrasings held out of training, in turn")
     d = DEFAULT_GENERATION
     p.add_argument("--num-beams", type=int, default=d["num_beams"], help="1 = greedy (default)")
     p.add_argument("--length-penalty", type=float, default=d["length_penalty"], help="beam search only")

@@ -93,6 +93,23 @@ def test_split_uses_the_codes_cache_when_present(model, model_dir, dataset, monk
     assert "index.json" in cached[ids.index("short")]["error"]
 
 
+def test_held_out_prompt_cycles_through_the_unseen_phrasings(model, model_dir, dataset):
+    from lslm.model import TemplateSet
+
+    templates = TemplateSet.load("instruct")
+    held_out = [t.input for t in templates.templates("m2t", held_out=True)]
+    assert len(held_out) > 1 and not set(held_out) & {t.input for t in templates.templates("m2t")}
+    rows = translate_split(model_dir, dataset, "test", prompt="held-out", batch_size=2, progress=False,
+                           max_new_tokens=6)
+    ok = [r for r in rows if "error" not in r]
+    assert [r["prompt"] for r in ok] == [held_out[i % len(held_out)] for i in range(len(ok))]
+    expected = [model.generate(motion=np.load(dataset / "features" / f"{r['id']}.npy"), prompt=r["prompt"], **GEN)
+                for r in ok]
+    assert [r["prediction"] for r in ok] == expected
+    assert expected != one_by_one(model, dataset, [r["id"] for r in ok])  # the prompt reaches the model
+    assert all("prompt" not in r for r in rows if "error" in r)
+
+
 def raw_npz(path, frames, seed):
     """A raw lslm clip: SMPL-X parameters on a signer's own rest skeleton, at 30 fps."""
     rng = np.random.default_rng(seed)
