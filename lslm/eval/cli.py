@@ -77,7 +77,7 @@ def evaluate_files(predictions: str | Path, references: str | Path | None = None
 
 
 def _translate(model_dir: str, data_dir: str, split: str, out_file: Path, gen_kwargs: dict) -> None:
-    """Translate a split with a trained LSLM run and write {"id", "prediction", "reference"} rows."""
+    """Translate a split with a trained LSLM run and write {"id", "prediction", "reference", "prompt"?} rows."""
     try:
         from lslm.model.translate import translate_split
     except ImportError as e:
@@ -85,8 +85,8 @@ def _translate(model_dir: str, data_dir: str, split: str, out_file: Path, gen_kw
                         "translate first and pass --predictions") from e
     rows = translate_split(model_dir, data_dir, split, **gen_kwargs)
     out_file.parent.mkdir(parents=True, exist_ok=True)
-    out_file.write_text("".join(json.dumps({"id": r["id"], "prediction": r["prediction"],
-                                            "reference": r["reference"]}, ensure_ascii=False) + "\n"
+    keep = ("id", "prediction", "reference", "prompt")  # prompt: with prompt=held-out
+    out_file.write_text("".join(json.dumps({k: r[k] for k in keep if k in r}, ensure_ascii=False) + "\n"
                                 for r in rows), encoding="utf-8")
 
 
