@@ -25,22 +25,11 @@ def save_tokenizer(path, seed):
 
 
 @pytest.fixture
-def dataset(tmp_path):
-    """A prepared-dataset folder written by hand: dataset.json, manifest.jsonl, features/<id>.npy."""
-    root = tmp_path / "data"
-    (root / "features").mkdir(parents=True)
+def dataset(tmp_path, write_dataset):
     rng = np.random.default_rng(0)
-    rows = []
-    for clip_id, frames, split in CLIPS:
-        np.save(root / "features" / f"{clip_id}.npy", rng.normal(size=(frames, 623)).astype(np.float32))
-        rows.append({"id": clip_id, "features": f"features/{clip_id}.npy", "text": f"text of {clip_id}",
-                     "gloss": f"GLOSS-{clip_id.upper()}", "split": split, "fps": 30.0, "frames": frames,
-                     "signer": None})
-    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    info = {"fps": 30.0, "feature_dim": 623, "num_joints": 52,
-            "target_skeleton": {"offsets": default_rest_skeleton().offsets.tolist()}}
-    (root / "dataset.json").write_text(json.dumps(info))
-    return root
+    clips = [({"id": clip_id, "text": f"text of {clip_id}", "gloss": f"GLOSS-{clip_id.upper()}", "split": split,
+               "signer": None}, rng.normal(size=(frames, 623)).astype(np.float32)) for clip_id, frames, split in CLIPS]
+    return write_dataset(tmp_path / "data", clips)
 
 
 def expected_codes(tokenizer_dir, root, clip_id):

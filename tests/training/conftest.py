@@ -1,8 +1,6 @@
 """A tiny prepared dataset (the folder format of lslm.data.prepare) with smooth random features."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -22,24 +20,13 @@ def _smooth_features(rng: np.random.Generator, frames: int) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
-def tiny_dataset(tmp_path_factory):
-    from lslm.data.prepare import load_target_offsets
+def tiny_dataset(tmp_path_factory, write_dataset):
     from lslm.motion import Normalizer
 
-    root = tmp_path_factory.mktemp("tiny_dataset")
-    (root / "features").mkdir()
     rng = np.random.default_rng(0)
-    rows, train = [], []
-    for clip_id, split, frames in CLIPS:
-        features = _smooth_features(rng, frames)
-        np.save(root / "features" / f"{clip_id}.npy", features)
-        if split == "train":
-            train.append(features)
-        rows.append({"id": clip_id, "features": f"features/{clip_id}.npy", "text": f"clip {clip_id}",
-                     "gloss": None, "split": split, "fps": FPS, "frames": frames, "signer": "s0"})
-    (root / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    clips = [({"id": clip_id, "text": f"clip {clip_id}", "gloss": None, "split": split, "signer": "s0"},
+              _smooth_features(rng, frames)) for clip_id, split, frames in CLIPS]
+    root = write_dataset(tmp_path_factory.mktemp("tiny_dataset"), clips, compat=True)
+    train = [features for row, features in clips if row["split"] == "train"]
     Normalizer.fit(np.concatenate(train), num_joints=NUM_JOINTS).save(root / "stats.safetensors")
-    info = {"fps": FPS, "num_joints": NUM_JOINTS, "feature_dim": FEATURE_DIM, "compat": True,
-            "target_skeleton": {"offsets": load_target_offsets(None).tolist()}}
-    (root / "dataset.json").write_text(json.dumps(info))
     return root
