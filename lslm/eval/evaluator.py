@@ -31,10 +31,11 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
 from lslm.errors import CheckpointMismatchError, ConfigError, InvalidInputError
+from lslm.model_folder import read_model_folder
 from lslm.motion import Normalizer
 
 FORMAT = "lslm-evaluator"
@@ -283,23 +284,11 @@ class MotionEvaluator(nn.Module):
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike, device: str | torch.device = "cpu") -> MotionEvaluator:
         """Load a folder written by `save_pretrained` (no pickle is read)."""
-        directory = Path(directory)
-        config_path, weights_path = directory / CONFIG_NAME, directory / WEIGHTS_NAME
-        for path in (config_path, weights_path):
-            if not path.is_file():
-                raise InvalidInputError(path, "file", f"an evaluator folder with {CONFIG_NAME} and {WEIGHTS_NAME}",
-                                        got="missing")
-        try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise InvalidInputError(config_path, "json", "valid UTF-8 JSON", got=str(err)) from err
-        if config.get("format") != FORMAT or config.get("format_version") != FORMAT_VERSION:
-            raise InvalidInputError(config_path, "format", f"{FORMAT} version {FORMAT_VERSION}",
-                                    got=f"{config.get('format')} version {config.get('format_version')}")
+        config, tensors, config_path, weights_path = read_model_folder(directory, CONFIG_NAME, WEIGHTS_NAME,
+                                                                       FORMAT, FORMAT_VERSION)
         for key in ("name", "version", "model", "vocab"):
             if key not in config:
                 raise InvalidInputError(config_path, key, "present", got="missing")
-        tensors = load_file(str(weights_path))
         normalizer = Normalizer.from_state_dict(
             {k.removeprefix("normalizer."): v for k, v in tensors.items() if k.startswith("normalizer.")},
             weights_path)

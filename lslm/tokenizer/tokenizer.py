@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from lslm.errors import CheckpointMismatchError, InvalidInputError
+from lslm.model_folder import read_model_folder
 from lslm.motion import Normalizer, Skeleton, features_to_joints, joints_to_features
 from lslm.tokenizer.config import TokenizerConfig
 from lslm.tokenizer.vqvae import VQVAE
@@ -232,23 +232,8 @@ class Tokenizer:
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike, device: str | torch.device = "cpu") -> Tokenizer:
         """Load a folder written by `save_pretrained` (no pickle is ever read)."""
-        directory = Path(directory)
-        config_path, weights_path = directory / CONFIG_NAME, directory / WEIGHTS_NAME
-        for path in (config_path, weights_path):
-            if not path.is_file():
-                raise InvalidInputError(path, "file", "a tokenizer folder with config.json and model.safetensors",
-                                        got="missing")
-        try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise InvalidInputError(config_path, "json", "valid JSON", got=str(err)) from err
-        if config.get("format") != FORMAT or config.get("format_version") != FORMAT_VERSION:
-            raise InvalidInputError(config_path, "format", f"{FORMAT} version {FORMAT_VERSION}",
-                                    got=f"{config.get('format')} version {config.get('format_version')}")
-        try:
-            tensors = load_file(str(weights_path))
-        except SafetensorError as err:
-            raise InvalidInputError(weights_path, "file", "a safetensors file", got=str(err)) from err
+        config, tensors, _, weights_path = read_model_folder(directory, CONFIG_NAME, WEIGHTS_NAME, FORMAT,
+                                                             FORMAT_VERSION)
         model = VQVAE(TokenizerConfig.from_dict(config["tokenizer"]))
         weights = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
         try:
