@@ -15,6 +15,15 @@ def _figure(width: float = 6.0, height: float = 3.2):
     return plt, *plt.subplots(figsize=(width, height), dpi=100)
 
 
+def _save(plt, fig, out_path: str | Path) -> Path:
+    fig.tight_layout()
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_path)
+    plt.close(fig)
+    return out_path
+
+
 def plot_curves(rows: list[dict], keys: list[str], out_path: str | Path, title: str = "") -> Path:
     """Plot `keys` against `step` for every split found in `rows` (metrics.jsonl rows); log y-axis."""
     plt, fig, ax = _figure()
@@ -29,12 +38,7 @@ def plot_curves(rows: list[dict], keys: list[str], out_path: str | Path, title: 
     ax.set_title(title)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_path)
-    plt.close(fig)
-    return out_path
+    return _save(plt, fig, out_path)
 
 
 def plot_code_usage(codes, codebook_size: int, out_path: str | Path, title: str = "") -> Path:
@@ -48,9 +52,4 @@ def plot_code_usage(codes, codebook_size: int, out_path: str | Path, title: str 
     ax.set_xlabel(f"code rank ({used} of {codebook_size} used)")
     ax.set_ylabel("frequency")
     ax.set_title(title)
-    fig.tight_layout()
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out_path)
-    plt.close(fig)
-    return out_path
+    return _save(plt, fig, out_path)
