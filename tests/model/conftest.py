@@ -1,10 +1,11 @@
-"""Tiny, download-free pieces for the model tests: a BPE text tokenizer trained in memory, a 2-layer
-Llama with hidden size 32, and a VQ-VAE motion tokenizer with 16 codes of dimension 16."""
+"""Tiny, download-free pieces for the model tests: the shared tiny text tokenizer and Llama
+(tests/tiny_models.py) and a VQ-VAE motion tokenizer with 16 codes of dimension 16."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
+from tiny_models import make_llm, make_text_tokenizer
 
 SENTENCES = [
     "hello how are you", "the cat sits on the mat", "i want to learn sign language", "my name is sam",
@@ -12,31 +13,6 @@ SENTENCES = [
     "Translate the American Sign Language represented by to English.", "What does the signer say in",
     "Sign the English sentence in American Sign Language.", "Write the glosses of the signs in",
 ]
-
-
-def make_text_tokenizer():
-    """Byte-level BPE (~300 entries) with a BOS post-processor, like Llama's tokenizer."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "<bos>", "<eos>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    bpe.train_from_iterator(SENTENCES, trainer)
-    bpe.post_processor = processors.TemplateProcessing(single="<bos> $A", special_tokens=[("<bos>", 1)])
-    return PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<bos>", eos_token="<eos>", unk_token="<unk>")
-
-
-def make_llm(vocab_size: int, seed: int = 0):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                         bos_token_id=1, eos_token_id=2, tie_word_embeddings=False)
-    return LlamaForCausalLM(config).eval()
 
 
 def make_motion_tokenizer(codebook_size: int = 16, code_dim: int = 16, seed: int = 0):
@@ -53,7 +29,7 @@ def make_motion_tokenizer(codebook_size: int = 16, code_dim: int = 16, seed: int
 
 @pytest.fixture
 def text_tokenizer():
-    return make_text_tokenizer()
+    return make_text_tokenizer(SENTENCES)
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +47,7 @@ def build_model():
     from lslm.model import LSLM, LSLMConfig
 
     def build(base_dir=None, **fields):
-        tok = make_text_tokenizer()
+        tok = make_text_tokenizer(SENTENCES)
         llm = make_llm(len(tok))
         if base_dir is not None:
             llm.save_pretrained(base_dir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from tiny_models import make_llm, make_text_tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_YAML = REPO / "configs" / "lslm" / "tiny.yaml"
@@ -14,23 +15,9 @@ WORDS = ["clip tr0 tr1 tr2 tr3 tr4 tr5 tr6 tr7 tr8 short va0 va1 va2",
 
 
 def save_tiny_llm(directory: Path) -> Path:
-    """A 2-layer Llama (hidden 32) and a byte-level BPE tokenizer (~300 entries) in one HF folder."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "<bos>", "<eos>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    bpe.train_from_iterator(WORDS, trainer)
-    bpe.post_processor = processors.TemplateProcessing(single="<bos> $A", special_tokens=[("<bos>", 1)])
-    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<bos>", eos_token="<eos>", unk_token="<unk>")
-    torch.manual_seed(0)
-    llm = LlamaForCausalLM(LlamaConfig(
-        vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, max_position_embeddings=512, bos_token_id=1, eos_token_id=2,
-        tie_word_embeddings=False))
+    """The tiny Llama and BPE tokenizer of tests/tiny_models.py in one HF folder."""
+    tok = make_text_tokenizer(WORDS)
+    llm = make_llm(len(tok))
     llm.save_pretrained(directory)
     tok.save_pretrained(directory)
     return directory
