@@ -107,6 +107,13 @@ def load_training_state(checkpoint_dir: str | Path) -> dict[str, Any]:
         raise InvalidInputError(path, STATE_FILE, "a training state saved by lslm", got=repr(err)) from None
 
 
+def seed_all(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's global RNGs (the start of every training run)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 def rng_state() -> dict[str, Any]:
     """Python, NumPy and torch (CPU and CUDA) RNG states, as tensors and plain containers."""
     numpy_state = np.random.get_state(legacy=False)

@@ -13,7 +13,6 @@ Training is short (about a minute on a CPU), so a run is not resumable: run it a
 from __future__ import annotations
 
 import argparse
-import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from lslm.eval.evaluator import (
     dataset_fingerprint,
     r_precision,
 )
+from lslm.training.checkpoint import seed_all
 from lslm.training.config import OptimConfig, load_config, save_config
 from lslm.training.logging import MetricsLogger
 from lslm.training.vqvae import lr_lambda
@@ -118,9 +118,7 @@ def train(cfg: EvaluatorRunConfig) -> Path:
     """Train one evaluator and save it into cfg.output_dir."""
     from lslm.data import MotionDataset, collate_motion
 
-    random.seed(cfg.train.seed)
-    np.random.seed(cfg.train.seed)
-    torch.manual_seed(cfg.train.seed)
+    seed_all(cfg.train.seed)
     device = _device(cfg.train.device)
     out = Path(cfg.output_dir)
     train_set = MotionDataset(cfg.data.root, split=cfg.data.train_split, normalize=True)

@@ -40,7 +40,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 from omegaconf import MISSING
 from tqdm import tqdm
@@ -53,6 +52,7 @@ from lslm.training.checkpoint import (
     load_training_state,
     rng_state,
     save_training_state,
+    seed_all,
     set_rng_state,
 )
 from lslm.training.config import TrainConfig, save_config
@@ -416,12 +416,6 @@ def train(cfg: LSLMRunConfig, resume: str | None = None) -> Path:
         destroy_distributed()
 
 
-def _seed(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
     if not (info.is_main and cfg.train.progress):
         hf_logging.disable_progress_bar()  # transformers' own bars ("Loading weights", "Writing model shards")
@@ -429,7 +423,7 @@ def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
     manager = CheckpointManager(run_dir, keep_last=cfg.train.keep_last)
     checkpoint = broadcast_object(manager.resolve_resume(resume) if info.is_main else None)
     micro, _ = batch_geometry(cfg.train, info.world_size)
-    _seed(cfg.train.seed)
+    seed_all(cfg.train.seed)
 
     step = 0
     if checkpoint is not None:

@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import random
 import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import torch
 from omegaconf import MISSING
 from torch.nn.parallel import DistributedDataParallel
@@ -37,6 +35,7 @@ from lslm.training.checkpoint import (
     load_training_state,
     rng_state,
     save_training_state,
+    seed_all,
     set_rng_state,
 )
 from lslm.training.config import OptimConfig, TrainConfig, load_config, save_config
@@ -160,12 +159,6 @@ def train(cfg: VQVAERunConfig, resume: str | None = None) -> Path:
         destroy_distributed()
 
 
-def _seed(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 def _train(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> Path:
     from lslm.data import MotionDataset
 
@@ -175,7 +168,7 @@ def _train(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> Path:
     if cfg.data.window % cfg.model.downsample:
         raise ConfigError(f"data.window={cfg.data.window} is not a multiple of the model's downsampling "
                           f"({cfg.model.downsample})")
-    _seed(cfg.train.seed)
+    seed_all(cfg.train.seed)
     train_set = MotionDataset(cfg.data.root, split=cfg.data.train_split, normalize=True)
     val_set = MotionDataset(cfg.data.root, split=cfg.data.val_split, normalize=True)
     if train_set.feature_dim != cfg.model.feature_dim:

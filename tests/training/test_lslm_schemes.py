@@ -13,10 +13,11 @@ from lslm_fixtures import TINY_YAML, save_tiny_llm, save_tiny_motion_tokenizer, 
 from lslm.errors import CheckpointMismatchError, ConfigError
 from lslm.model import LSLM, TemplateSet
 from lslm.training import read_metrics
+from lslm.training.checkpoint import seed_all
 from lslm.training.config import load_config
 from lslm.training.distributed import DistInfo
 from lslm.training.instruct import main as instruct
-from lslm.training.lslm_recipe import Clip, LSLMRunConfig, PairStream, _seed, build_model, micro_batches
+from lslm.training.lslm_recipe import Clip, LSLMRunConfig, PairStream, build_model, micro_batches
 from lslm.training.pretrain import main as pretrain
 
 
@@ -42,7 +43,7 @@ def groups(model: LSLM) -> dict[str, dict[str, torch.Tensor]]:
 def initial(tiny, out, scheme="mlp", *extra) -> LSLM:
     """The model a pretraining run starts from (the recipe seeds before building it)."""
     cfg = load_config(LSLMRunConfig, TINY_YAML, [*args(tiny, out, *extra)[2:], "stage=pretrain", f"scheme={scheme}"])
-    _seed(cfg.train.seed)
+    seed_all(cfg.train.seed)
     return build_model(cfg)
 
 
