@@ -175,16 +175,54 @@ class LSLM(nn.Module):
         encoded = encoded.reshape(-1, encoded.shape[-1]).cpu()
         return [codes_list(c, K) for c in encoded], single
 
-    def _left_padded(self, rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Left-padded input_ids and attention_mask (B, S) on the model's device."""
+    def _llm_generate(self, rows: list[list[int]], codes: list[list[int]] | None, **generation_kwargs) -> torch.Tensor:
+        """New token ids (B, N) for prompt rows (and their motion codes in projector mode).
+
+        The rows of a batch share the prompt text before the motion (chat header, instruction). Its keys
+        and values are computed once and copied to every row: the batch is laid out
+        [shared prefix | left padding | rest of the row] and position ids follow the attention mask, so
+        each row costs only its own tokens and the outputs are those of plain left padding.
+        """
+        P = self._shared_prefix_length(rows)
         S = max(len(r) for r in rows)
         input_ids = torch.full((len(rows), S), self.text_tokenizer.pad_token_id, dtype=torch.long)
         attention_mask = torch.zeros(len(rows), S, dtype=torch.long)
         for b, r in enumerate(rows):
-            input_ids[b, S - len(r):] = torch.tensor(r)
-            attention_mask[b, S - len(r):] = 1
+            input_ids[b, :P], input_ids[b, S - len(r) + P:] = torch.tensor(r[:P]), torch.tensor(r[P:])
+            attention_mask[b, :P] = attention_mask[b, S - len(r) + P:] = 1
+        batch_codes = None
+        if codes is not None:
+            batch_codes = torch.full((len(codes), max(map(len, codes))), -1, dtype=torch.long)
+            for b, c in enumerate(codes):
+                batch_codes[b, : len(c)] = torch.tensor(c)
         device = self.codebook.device
-        return input_ids.to(device), attention_mask.to(device)
+        embeds = self.embed(input_ids.to(device), None if batch_codes is None else batch_codes.to(device))  # (B, S, H)
+        if P:
+            from transformers import DynamicCache
+
+            cache = DynamicCache(config=self.llm.config)
+            self.llm.get_decoder()(inputs_embeds=embeds[:1, :P], past_key_values=cache, use_cache=True)
+            cache.batch_repeat_interleave(len(rows) * self._rows_per_prompt(generation_kwargs))
+            generation_kwargs["past_key_values"] = cache
+        return self.llm.generate(inputs_embeds=embeds, attention_mask=attention_mask.to(device),
+                                 **generation_kwargs)  # (B, N): only new tokens with inputs_embeds
+
+    def _shared_prefix_length(self, rows: list[list[int]]) -> int:
+        """Tokens all rows start with, before any motion slot and leaving each row one token (0 for one row)."""
+        if len(rows) == 1:
+            return 0
+        shortest = min(len(r) for r in rows) - 1
+        placeholder = self.token_ids["placeholder"]
+        for i, column in enumerate(zip(*rows)):
+            if i == shortest or column[0] == placeholder or column.count(column[0]) != len(column):
+                return i
+        return shortest
+
+    def _rows_per_prompt(self, generation_kwargs: dict) -> int:
+        """How many rows `transformers` generate makes of each prompt: beams, or returned sequences."""
+        config = generation_kwargs.get("generation_config") or self.llm.generation_config
+        beams = generation_kwargs.get("num_beams", config.num_beams) or 1
+        return beams if beams > 1 else generation_kwargs.get("num_return_sequences", config.num_return_sequences) or 1
 
     @torch.no_grad()
     def generate(self, motion: Any = None, codes: Any = None, prompt: str | None = None,
@@ -200,16 +238,9 @@ class LSLM(nn.Module):
         """
         clips, single = self._clip_codes(motion, codes, lengths, fps)
         prompt = prompt or self.config.prompt or MOTION_PLACEHOLDER
-        input_ids, attention_mask = self._left_padded([self.encoder.encode(prompt, c, is_prompt=True) for c in clips])
-        batch_codes = None
-        if self.projector is not None:
-            batch_codes = torch.full((len(clips), max(map(len, clips))), -1, dtype=torch.long)
-            for b, c in enumerate(clips):
-                batch_codes[b, : len(c)] = torch.tensor(c)
-            batch_codes = batch_codes.to(input_ids.device)
         generation_kwargs.setdefault("max_new_tokens", 64)
-        out = self.llm.generate(inputs_embeds=self.embed(input_ids, batch_codes), attention_mask=attention_mask,
-                                **generation_kwargs)  # (B, new tokens) — only new tokens with inputs_embeds
+        out = self._llm_generate([self.encoder.encode(prompt, c, is_prompt=True) for c in clips],
+                                 clips if self.projector is not None else None, **generation_kwargs)
         texts = [t.strip() for t in self.text_tokenizer.batch_decode(out, skip_special_tokens=True)]
         return texts[0] if single else texts
 
@@ -231,11 +262,9 @@ class LSLM(nn.Module):
             template = dataclasses.replace(template, input=prompt)
         rows = [self.encoder.encode(template.fill(text=t)[0], None, is_prompt=True) + [self.token_ids["start"]]
                 for t in texts]
-        input_ids, attention_mask = self._left_padded(rows)
         generation_kwargs.setdefault("max_new_tokens", 256)
         generation_kwargs.setdefault("eos_token_id", [self.token_ids["end"], self.text_tokenizer.eos_token_id])
-        out = self.llm.generate(inputs_embeds=self.embed(input_ids), attention_mask=attention_mask,
-                                **generation_kwargs).cpu()
+        out = self._llm_generate(rows, None, **generation_kwargs).cpu()
         K, offset = self.config.codebook_size, self.token_ids["code_offset"]
         results = []
         for row in out:

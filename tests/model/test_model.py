@@ -70,6 +70,47 @@ def test_batched_greedy_generation_equals_one_clip_at_a_time(trained):
     assert len(set(single)) > 1  # the motion changes the output
 
 
+def test_shared_prompt_prefix_scores_like_plain_left_padding(trained, monkeypatch):
+    """The batch reuses one pass over the prompt text before the motion: the scores of every step equal
+    those of plain left padding (the prefix computed in every row), for greedy and beam search."""
+    model = trained
+    rows = [model.encoder.encode(INSTRUCT.default("m2t").input, p.codes, is_prompt=True) for p in PAIRS]
+    prefix = model._shared_prefix_length(rows)
+    assert rows[0][prefix] == model.token_ids["placeholder"] and prefix > 3  # chat header + instruction
+    codes = [p.codes for p in PAIRS]
+    for kwargs in ({}, {"num_beams": 3}):
+        gen = {"max_new_tokens": 6, "min_new_tokens": 6, "output_scores": True, "return_dict_in_generate": True,
+               **kwargs}
+        shared = model._llm_generate(rows, codes, **gen)
+        with monkeypatch.context() as m:
+            m.setattr(model, "_shared_prefix_length", lambda rows: 0)
+            plain = model._llm_generate(rows, codes, **gen)
+        assert torch.equal(shared.sequences, plain.sequences)
+        for a, b in zip(shared.scores, plain.scores):
+            finite = b.isfinite()
+            assert torch.equal(a.isfinite(), finite)
+            torch.testing.assert_close(a[finite], b[finite], atol=1e-4, rtol=1e-4)
+    sampled = model._llm_generate(rows, codes, do_sample=True, num_return_sequences=2, max_new_tokens=2)
+    assert sampled.shape[0] == 2 * len(rows)  # the shared prefix is copied to every returned sequence
+
+
+def test_shared_prefix_stops_at_the_motion_and_leaves_every_row_a_token(build_model):
+    model = build_model()
+    slot = model.token_ids["placeholder"]
+    assert model._shared_prefix_length([[1, 2, slot, 5], [1, 2, slot, 5]]) == 2
+    assert model._shared_prefix_length([[1, 2, 3], [1, 2, 4, 5]]) == 2
+    assert model._shared_prefix_length([[1, 2], [1, 2, 3]]) == 1
+    assert model._shared_prefix_length([[1, 2, 3]]) == 0  # one row: nothing to share
+
+
+def test_batched_beam_search_equals_one_clip_at_a_time(trained):
+    prompt = INSTRUCT.default("m2t").input
+    codes = [p.codes for p in PAIRS]
+    batched = trained.generate(codes=codes, prompt=prompt, max_new_tokens=8, num_beams=3)
+    assert batched == [trained.generate(codes=torch.tensor(c), prompt=prompt, max_new_tokens=8, num_beams=3)
+                       for c in codes]
+
+
 def test_generate_tokenises_features_and_joints_with_its_own_tokenizer(build_model):
     model = build_model()
     feats = torch.randn(2, 24, 623, generator=torch.Generator().manual_seed(0))
