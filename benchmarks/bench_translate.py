@@ -25,7 +25,7 @@ from contextlib import contextmanager
 import torch
 from bench_splice import tiny_lslm
 
-from lslm.model import TemplateSet
+from lslm.model import MOTION_PLACEHOLDER, TemplateSet
 from lslm.model.translate import DEFAULT_GENERATION, translate_codes
 
 
@@ -108,7 +108,8 @@ def main() -> None:
         assert outputs[way] == single, [i for i, (a, b) in enumerate(zip(outputs[way], single)) if a != b]
     assert len(set(single)) > 1
     n = len(codes)
-    rows = [model.encoder.encode(model.config.prompt, c.tolist(), is_prompt=True) for c in codes[:2]]
+    prompt = model.config.prompt or MOTION_PLACEHOLDER  # what LSLM.generate uses
+    rows = [model.encoder.encode(prompt, c.tolist(), is_prompt=True) for c in codes[:2]]
     print(f"{n} clips of {min(map(len, codes))}-{max(map(len, codes))} codes, greedy; {shape}; {args.device}, "
           f"torch threads {torch.get_num_threads()}; prompt: {len(rows[0]) - len(codes[0])} text tokens, "
           f"{model._shared_prefix_length(rows)} before the motion")

@@ -11,8 +11,9 @@ tokenizer when there is one, else encodes the split's features on the fly.
 Clips go to `LSLM.generate` in batches of similar code length (less padding); greedy output is the
 same as translating one clip at a time. `prompt="held-out"` (`--prompt held-out`) translates with the
 instruction phrasings held out of training (assets/templates/instruct.json, "m2t"), clip i with
-phrasing i mod their number, and writes each row's prompt: scores on phrasings the model never saw. Every input gets one output row; an input that cannot be read
-gets an empty prediction and an "error" message, and is counted in the summary.
+phrasing i mod their number, and writes each row's prompt: scores on phrasings the model never saw.
+Every input gets one output row; an input that cannot be read gets an empty prediction and an "error"
+message, and is counted in the summary.
 """
 from __future__ import annotations
 
