@@ -2,6 +2,7 @@
 
     python benchmarks/bench_translate.py [--clips 256] [--batch-size 32] [--new-tokens 16]
                                          [--hidden 128] [--layers 4] [--repeat 3] [--device cpu]
+                                         [--default-malloc]
     python benchmarks/bench_translate.py --model OUT/lslm/final --data OUT/data [--split test]
 
 Random model (default): bench_splice's random-weight LSLM (codebook 1024 × 512; nothing downloaded) at
@@ -15,16 +16,20 @@ Three ways, each `--repeat` times interleaved, best time counted, all through
 `lslm.model.translate.translate_codes`: one clip at a time; batches with the prompt computed in every
 row (plain left padding, the naive batch); batches that compute the shared prompt text once (lslm).
 Prints clips/s and the ratios; the goal is ≥ 8× over one at a time.
+All three run with `lslm.cpu_memory.keep_freed_memory()`, as tools/translate.py does;
+`--default-malloc` measures with glibc's default settings instead.
 """
 from __future__ import annotations
 
 import argparse
+import resource
 import time
 from contextlib import contextmanager
 
 import torch
 from bench_splice import tiny_lslm
 
+from lslm.cpu_memory import keep_freed_memory
 from lslm.model import MOTION_PLACEHOLDER, TemplateSet
 from lslm.model.translate import DEFAULT_GENERATION, translate_codes
 
@@ -76,32 +81,37 @@ def main() -> None:
     p.add_argument("--split", default="test")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--default-malloc", action="store_true", help="leave glibc malloc's settings alone")
     args = p.parse_args()
     if bool(args.model) != bool(args.data):
         p.error("--model and --data go together")
+    malloc = "default" if args.default_malloc or not keep_freed_memory() else "keeps freed memory"
 
     model, codes, gen, shape = (trained_setup if args.model else random_setup)(args)
     model.to(args.device).eval()
     translate_codes(model, codes[:4], batch_size=4, progress=False, **gen)  # warm-up
 
-    def timed(batch_size: int) -> tuple[list[str], float]:
+    faults = {}  # way → minor page faults of its last pass
+
+    def timed(way: str, batch_size: int) -> tuple[list[str], float]:
         if args.device.startswith("cuda"):
             torch.cuda.synchronize()
-        start = time.perf_counter()
+        start, start_faults = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         out = translate_codes(model, codes, batch_size=batch_size, progress=False, **gen)
         if args.device.startswith("cuda"):
             torch.cuda.synchronize()
+        faults[way] = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - start_faults
         return out, time.perf_counter() - start
 
     best = {"single": float("inf"), "naive": float("inf"), "shared": float("inf")}
     outputs = {}
     for _ in range(args.repeat):
-        outputs["shared"], t = timed(args.batch_size)
+        outputs["shared"], t = timed("shared", args.batch_size)
         best["shared"] = min(best["shared"], t)
         with prompt_in_every_row(model):
-            outputs["naive"], t = timed(args.batch_size)
+            outputs["naive"], t = timed("naive", args.batch_size)
         best["naive"] = min(best["naive"], t)
-        outputs["single"], t = timed(1)
+        outputs["single"], t = timed("single", 1)
         best["single"] = min(best["single"], t)
     single = outputs["single"]
     for way in ("naive", "shared"):
@@ -111,11 +121,11 @@ def main() -> None:
     prompt = model.config.prompt or MOTION_PLACEHOLDER  # what LSLM.generate uses
     rows = [model.encoder.encode(prompt, c.tolist(), is_prompt=True) for c in codes[:2]]
     print(f"{n} clips of {min(map(len, codes))}-{max(map(len, codes))} codes, greedy; {shape}; {args.device}, "
-          f"torch threads {torch.get_num_threads()}; prompt: {len(rows[0]) - len(codes[0])} text tokens, "
-          f"{model._shared_prefix_length(rows)} before the motion")
-    print(f"one at a time              : {n / best['single']:8.2f} clips/s ({best['single']:.2f} s)")
-    print(f"batch {args.batch_size:<4} prompt in every row: {n / best['naive']:8.2f} clips/s ({best['naive']:.2f} s)")
-    print(f"batch {args.batch_size:<4} shared prompt      : {n / best['shared']:8.2f} clips/s ({best['shared']:.2f} s)")
+          f"torch threads {torch.get_num_threads()}, malloc {malloc}; prompt: {len(rows[0]) - len(codes[0])} "
+          f"text tokens, {model._shared_prefix_length(rows)} before the motion")
+    for way, label in (("single", "one at a time"), ("naive", f"batch {args.batch_size} prompt in every row"),
+                       ("shared", f"batch {args.batch_size} shared prompt")):
+        print(f"{label:<30}: {n / best[way]:8.2f} clips/s ({best[way]:.2f} s), {faults[way]:7d} page faults")
     print(f"speed-up over one at a time: {best['single'] / best['shared']:.1f}x (goal >= 8x); "
           f"shared prompt over prompt in every row: {best['naive'] / best['shared']:.2f}x; outputs identical: True")
 
