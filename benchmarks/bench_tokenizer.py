@@ -1,12 +1,14 @@
 """Tokenizer benchmarks with the paper's model size (width 512, code_dim 512, 1024 codes).
 
     python benchmarks/bench_tokenizer.py                       # encode throughput only
+    python benchmarks/bench_tokenizer.py --default-malloc      # encode with glibc's default malloc settings
     python benchmarks/bench_tokenizer.py --t2m-gpt /tmp/T2M-GPT   # + training step vs T2M-GPT's VQ-VAE
     LSLM_T2M_GPT_DIR=/tmp/T2M-GPT python benchmarks/bench_tokenizer.py
 
 1. `Tokenizer.encode` throughput (frames/s, inference mode, default thread count): a batch of clips
    of one length, and a batch of mixed lengths (each clip is encoded at its own length).
-   Goal: ≥ 20,000 frames/s on 2 CPU cores.
+   Goal: ≥ 20,000 frames/s on 2 CPU cores. Runs with `lslm.cpu_memory.keep_freed_memory()`, as
+   tools/encode_dataset.py does, unless `--default-malloc`.
 2. One training step (forward, loss, backward, AdamW) of our VQVAE + vqvae_loss against T2M-GPT's own
    HumanVQVAE ("ema_reset" quantizer) + ReConsLoss with the same sizes (623-dim input, down_t 2, width
    512, 1024 codes, loss weights commit 0.02 / velocity 0.5), steps interleaved so both see the same
@@ -26,20 +28,22 @@ from types import SimpleNamespace
 
 import torch
 
+from lslm.cpu_memory import keep_freed_memory
 from lslm.motion import Normalizer, default_rest_skeleton
 from lslm.tokenizer import VQVAE, Tokenizer, TokenizerConfig, vqvae_loss
 
 D = 623
 
 
-def bench_encode(clips: int, frames: int, repeats: int) -> None:
+def bench_encode(clips: int, frames: int, repeats: int, malloc: str) -> None:
     torch.manual_seed(0)
     model = VQVAE(TokenizerConfig())
     model(torch.randn(8, 64, D))                                    # initialise the codebook from data
     tok = Tokenizer(model, Normalizer(torch.zeros(D), torch.ones(D)), default_rest_skeleton(), fps=30.0)
     x = torch.randn(clips, frames, D)
     mixed = torch.randint(frames // 4, frames + 1, (clips,), generator=torch.Generator().manual_seed(0))
-    print(f"encode: {clips} clips x {frames} frames, {torch.get_num_threads()} threads, inference mode")
+    print(f"encode: {clips} clips x {frames} frames, {torch.get_num_threads()} threads, inference mode, "
+          f"malloc {malloc}")
     for name, lengths in (("equal lengths", None), ("mixed lengths", mixed)):
         tok.encode(x, lengths=lengths)                              # warm-up
         times = []
@@ -131,9 +135,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--window", type=int, default=64)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--default-malloc", action="store_true", help="leave glibc malloc's settings alone")
     args = parser.parse_args(argv)
 
-    bench_encode(args.clips, args.frames, args.repeats)
+    malloc = "default" if args.default_malloc or not keep_freed_memory() else "keeps freed memory"
+    bench_encode(args.clips, args.frames, args.repeats, malloc)
     if args.t2m_gpt is None or not (Path(args.t2m_gpt) / "models" / "vqvae.py").is_file():
         print("training step vs T2M-GPT: skipped (pass --t2m-gpt DIR or set LSLM_T2M_GPT_DIR)")
         return

@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from lslm.cpu_memory import keep_freed_memory
 from lslm.data.manifest import atomic_write_text, read_manifest
 from lslm.errors import InvalidInputError, LslmError
 
@@ -229,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None, help="default: cuda when available, else cpu")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    keep_freed_memory()  # batched encoding on CPU: 1.3x faster (lslm.cpu_memory)
     try:
         summary = encode_dataset(args.tokenizer, args.data, args.splits, args.batch_size, args.device,
                                  progress=not args.no_progress)
