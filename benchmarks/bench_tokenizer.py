@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--default-malloc", action="store_true", help="leave glibc malloc's settings alone")
     args = parser.parse_args(argv)
 
-    malloc = "default" if args.default_malloc or not keep_freed_memory() else "keeps freed memory"
+    malloc = "unchanged" if args.default_malloc or not keep_freed_memory() else "keeps freed memory"
     bench_encode(args.clips, args.frames, args.repeats, malloc)
     if args.t2m_gpt is None or not (Path(args.t2m_gpt) / "models" / "vqvae.py").is_file():
         print("training step vs T2M-GPT: skipped (pass --t2m-gpt DIR or set LSLM_T2M_GPT_DIR)")

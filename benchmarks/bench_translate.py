@@ -85,7 +85,7 @@ def main() -> None:
     args = p.parse_args()
     if bool(args.model) != bool(args.data):
         p.error("--model and --data go together")
-    malloc = "default" if args.default_malloc or not keep_freed_memory() else "keeps freed memory"
+    malloc = "unchanged" if args.default_malloc or not keep_freed_memory() else "keeps freed memory"
 
     model, codes, gen, shape = (trained_setup if args.model else random_setup)(args)
     model.to(args.device).eval()

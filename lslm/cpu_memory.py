@@ -21,7 +21,7 @@ import os
 
 # mallopt parameters (glibc malloc.h)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-MMAP_THRESHOLD = 32 << 20  # blocks up to 32 MiB come from the heap: the largest value glibc accepts on 64-bit
+MMAP_THRESHOLD = 32 << 20  # blocks up to 32 MiB come from the heap: the most glibc's adaptive threshold reaches
 TRIM_THRESHOLD = 1 << 30  # the heap is trimmed only when 1 GiB at its top is free
 
 # Environment that already configures the allocator: then it is left alone.
