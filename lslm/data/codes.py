@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None, help="default: cuda when available, else cpu")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    keep_freed_memory()  # batched encoding on CPU: 1.3x faster (lslm.cpu_memory)
+    keep_freed_memory()  # batched encoding on CPU page-faults less (lslm.cpu_memory)
     try:
         summary = encode_dataset(args.tokenizer, args.data, args.splits, args.batch_size, args.device,
                                  progress=not args.no_progress)

@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                             no_repeat_ngram_size=args.no_repeat_ngram_size,
                             repetition_penalty=args.repetition_penalty, max_new_tokens=args.max_new_tokens,
                             do_sample=args.do_sample, temperature=args.temperature, top_p=args.top_p)
-    keep_freed_memory()  # batched generation on CPU: 1.1-1.3x faster (lslm.cpu_memory)
+    keep_freed_memory()  # batched generation on CPU page-faults less (lslm.cpu_memory)
     common = {"batch_size": args.batch_size, "prompt": args.prompt, "device": args.device,
               "progress": not args.no_progress}
     try:
