@@ -1,6 +1,6 @@
 """Batched translation vs one clip at a time: clips/s, identical greedy outputs (asserted).
 
-    python benchmarks/bench_translate.py [--clips 256] [--batch-size 32] [--new-tokens 16]
+    python benchmarks/bench_translate.py [--clips 256] [--batch-size 64] [--new-tokens 16]
                                          [--hidden 128] [--layers 4] [--repeat 3] [--device cpu]
                                          [--default-malloc]
     python benchmarks/bench_translate.py --model OUT/lslm/final --data OUT/data [--split test]
@@ -31,7 +31,7 @@ from bench_splice import tiny_lslm
 
 from lslm.cpu_memory import keep_freed_memory
 from lslm.model import MOTION_PLACEHOLDER, TemplateSet
-from lslm.model.translate import DEFAULT_GENERATION, translate_codes
+from lslm.model.translate import DEFAULT_BATCH_SIZE, DEFAULT_GENERATION, translate_codes
 
 
 def random_setup(args):
@@ -72,7 +72,7 @@ def prompt_in_every_row(model):
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clips", type=int, default=256)
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="default: translate's")
     p.add_argument("--new-tokens", type=int, default=16)
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--layers", type=int, default=4)

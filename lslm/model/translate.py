@@ -36,6 +36,11 @@ DEFAULT_GENERATION = {"num_beams": 1, "do_sample": False, "length_penalty": 1.0,
                       "repetition_penalty": 1.0, "max_new_tokens": 64}
 
 
+# Clips per batch. On 2 CPU cores 64 translates 3-19 % faster than 32 (docs/benchmarks.md); on a GPU,
+# where one step's cost is reading the weights, larger batches gain more. Beam search makes
+# num_beams rows of each clip.
+DEFAULT_BATCH_SIZE = 64
+
 HELD_OUT = "held-out"  # prompt value: the instruction phrasings held out of training
 
 
@@ -91,7 +96,7 @@ def held_out_prompts(count: int) -> list[str]:
     return [phrasings[i % len(phrasings)] for i in range(count)]
 
 
-def translate_codes(model, codes: Sequence[torch.Tensor], batch_size: int = 32,
+def translate_codes(model, codes: Sequence[torch.Tensor], batch_size: int = DEFAULT_BATCH_SIZE,
                     prompt: str | Sequence[str | None] | None = None, progress: bool = True, **gen_kwargs) -> list[str]:
     """Translations of code sequences (each (L,) long), in input order. `prompt`: one for all clips or
     one per clip. Batches hold clips of one prompt and similar length; `gen_kwargs` go to
@@ -143,7 +148,7 @@ def _load_model(model_dir: str | os.PathLike, device: str | None):
 
 
 def translate_split(model_dir: str | os.PathLike, data_dir: str | os.PathLike, split: str, *,
-                    batch_size: int = 32, prompt: str | None = None, device: str | None = None,
+                    batch_size: int = DEFAULT_BATCH_SIZE, prompt: str | None = None, device: str | None = None,
                     progress: bool = True, **gen_kwargs) -> list[dict]:
     """Translate one split of a prepared dataset: [{"id", "prediction", "reference"}] in manifest order
     ("error" too for a clip without codes; its prediction is empty). `gen_kwargs` override
@@ -158,7 +163,7 @@ def translate_split(model_dir: str | os.PathLike, data_dir: str | os.PathLike, s
 
 
 def translate_files(model_dir: str | os.PathLike, paths: Sequence[str | os.PathLike], *, fps: float | None = None,
-                    batch_size: int = 32, prompt: str | None = None, device: str | None = None,
+                    batch_size: int = DEFAULT_BATCH_SIZE, prompt: str | None = None, device: str | None = None,
                     progress: bool = True, **gen_kwargs) -> list[dict]:
     """Translate motion files: [{"id" (file stem), "prediction"}] in input order ("error" for a file
     that could not be read; its prediction is empty)."""
@@ -193,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--do-sample", action="store_true", help="sample instead of greedy / beam search")
     p.add_argument("--temperature", type=float, help="with --do-sample")
     p.add_argument("--top-p", type=float, help="with --do-sample")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
+                   help=f"clips per batch (default {DEFAULT_BATCH_SIZE}); beam search makes num_beams rows of each")
     p.add_argument("--fps", type=float, help="frame rate of joints .npy inputs (default: the tokenizer's)")
     p.add_argument("--device", help="default: cuda when available, else cpu")
     p.add_argument("--no-progress", action="store_true")
