@@ -21,26 +21,39 @@ import torch
 WORDS = ["i", "you", "we", "they", "go", "come", "see", "want", "learn", "sign", "language", "home", "school", "book", "library", "where", "what", "when", "morning", "evening", "tonight", "tomorrow", "friend", "family", "teacher", "student", "thank", "please", "hello", "good", "bad", "big", "small", "happy", "sad", "eat", "drink", "water", "coffee", "work", "play", "read", "write", "name", "my", "your", "our", "their", "is", "are", "was"]
 
 
-def tiny_lslm(hidden: int = 256, layers: int = 4, codebook_size: int = 1024, code_dim: int = 512, seed: int = 0):
-    """A random-weight LSLM built in memory (nothing downloaded): BPE + Llama + a motion tokenizer."""
-    import numpy as np
-
-    from lslm.model import LSLM, LSLMConfig
-    from lslm.motion import Normalizer, default_rest_skeleton
-    from lslm.tokenizer import VQVAE, Tokenizer, TokenizerConfig
-    from lslm.training.base_lm import BaseLMConfig, build_base_lm, train_text_tokenizer
+def random_text_tokenizer(seed: int = 0):
+    """(BPE tokenizer of ~1k tokens, its training sentences): random sentences of WORDS, trained in memory."""
+    from lslm.training.base_lm import train_text_tokenizer
 
     rng = random.Random(seed)
     texts = [" ".join(rng.choices(WORDS, k=rng.randint(3, 12))) for _ in range(2000)]
-    text_tokenizer = train_text_tokenizer(texts, vocab_size=1024)
-    torch.manual_seed(seed)
-    llm = build_base_lm(text_tokenizer, BaseLMConfig(hidden_size=hidden, num_layers=layers, num_heads=4,
-                                                     intermediate_size=hidden * 11 // 4))
+    return train_text_tokenizer(texts, vocab_size=1024), texts
+
+
+def random_motion_tokenizer(codebook_size: int = 1024, code_dim: int = 512, seed: int = 0):
+    """A motion tokenizer with a random codebook (drawn from torch's global generator)."""
+    import numpy as np
+
+    from lslm.motion import Normalizer, default_rest_skeleton
+    from lslm.tokenizer import VQVAE, Tokenizer, TokenizerConfig
+
     vq = VQVAE(TokenizerConfig(width=32, code_dim=code_dim, codebook_size=codebook_size, depth=1))
     with torch.no_grad():
         vq.quantizer.codebook.copy_(0.1 * torch.randn(codebook_size, code_dim))
     normalizer = Normalizer.fit(np.random.default_rng(seed).normal(size=(64, 623)), num_joints=52)
-    motion_tokenizer = Tokenizer(vq, normalizer, default_rest_skeleton(), fps=30.0)
+    return Tokenizer(vq, normalizer, default_rest_skeleton(), fps=30.0)
+
+
+def tiny_lslm(hidden: int = 256, layers: int = 4, codebook_size: int = 1024, code_dim: int = 512, seed: int = 0):
+    """A random-weight LSLM built in memory (nothing downloaded): BPE + Llama + a motion tokenizer."""
+    from lslm.model import LSLM, LSLMConfig
+    from lslm.training.base_lm import BaseLMConfig, build_base_lm
+
+    text_tokenizer, texts = random_text_tokenizer(seed)
+    torch.manual_seed(seed)
+    llm = build_base_lm(text_tokenizer, BaseLMConfig(hidden_size=hidden, num_layers=layers, num_heads=4,
+                                                     intermediate_size=hidden * 11 // 4))
+    motion_tokenizer = random_motion_tokenizer(codebook_size, code_dim, seed)
     return LSLM(LSLMConfig(llm="random"), llm.eval(), text_tokenizer, motion_tokenizer), texts
 
 
