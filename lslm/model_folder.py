@@ -1,8 +1,11 @@
-"""Reading a saved model folder (a JSON config next to a safetensors file): checked, never unpickled."""
+"""Saved model folders (a JSON config next to a safetensors file): read checked and never unpickled,
+written whole or not at all."""
 from __future__ import annotations
 
 import json
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +39,28 @@ def read_model_folder(directory: str | os.PathLike, config_name: str, weights_na
     except SafetensorError as err:
         raise InvalidInputError(weights_path, "file", "a safetensors file", got=str(err)) from err
     return config, tensors, config_path, weights_path
+
+
+def write_dir_atomic(target: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call `write(tmp_dir)`, then move `tmp_dir` to `target` in one rename, so a `target` that exists is
+    complete; a `write` that raises leaves nothing behind. An old `target` is first renamed to `.old-<name>` and removed after; a process killed between
+    the two renames leaves it there. The folder gets the umask's permissions, like any `mkdir`."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".tmp-{target.name}"
+    shutil.rmtree(tmp, ignore_errors=True)  # left over by a run killed while saving
+    tmp.mkdir()
+    try:
+        write(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if target.exists():  # rename cannot replace a non-empty directory: move the old one aside first
+        old = target.parent / f".old-{target.name}"
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(tmp, target)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, target)
+    return target

@@ -71,7 +71,7 @@ class PromptEncoder:
             ids = self.tokenizer(text, add_special_tokens=is_prompt)["input_ids"]
         slots = [i for i, t in enumerate(ids) if t == self.ids["placeholder"]]
         if len(slots) != (0 if codes is None else 1):
-            raise InvalidInputError(None, "template", f"{'one' if codes is not None else 'no'} "
+            raise InvalidInputError(None, "prompt", f"{'one' if codes is not None else 'no'} "
                                     f"{MOTION_PLACEHOLDER} in {text!r}", got=f"{len(slots)}")
         if codes is None:
             return ids

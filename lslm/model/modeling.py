@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import numbers
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,9 @@ from lslm.errors import CheckpointMismatchError, ConfigError, InvalidInputError
 from lslm.model.collate import MotionTextCollator, PromptEncoder, codes_list
 from lslm.model.config import LSLMConfig
 from lslm.model.projector import MotionProjector
-from lslm.model.templates import TemplateSet
+from lslm.model.templates import CAPTION_PLACEHOLDER, TemplateSet
 from lslm.model.tokens import MOTION_PLACEHOLDER, add_motion_tokens, check_token_ids
+from lslm.model_folder import write_dir_atomic
 
 CONFIG_NAME = "lslm_config.json"
 TOKENS_NAME = "special_tokens.json"
@@ -134,6 +134,10 @@ class LSLM(nn.Module):
         slots = input_ids == self.token_ids["placeholder"]  # (B, S)
         if codes is None:
             codes = input_ids.new_full((input_ids.shape[0], 0), -1)
+        K = self.codebook.shape[0]
+        if codes.numel() and (codes.min() < -1 or codes.max() >= K):
+            raise InvalidInputError(None, "codes", f"codes in [0, {K}), -1 for padding",
+                                    got=f"values from {int(codes.min())} to {int(codes.max())}")
         valid = codes >= 0  # (B, L)
         n_slots, n_codes = slots.sum(1), valid.sum(1)
         if not torch.equal(n_slots, n_codes):
@@ -157,11 +161,34 @@ class LSLM(nn.Module):
                                     got="both" if motion is not None else "neither")
         K = self.config.codebook_size
         if codes is not None:
-            if isinstance(codes, torch.Tensor) and codes.ndim == 1:
-                return [codes_list(codes, K)], True
-            return [codes_list(c, K) for c in codes], False
-        if isinstance(motion, (list, tuple)):
-            return [self._clip_codes(m, None, None, fps)[0][0] for m in motion], False
+            if not isinstance(codes, (list, tuple)) or all(isinstance(c, numbers.Integral) for c in codes):
+                codes = torch.as_tensor(codes)  # a tensor or an array, or one clip's codes as a list of ints
+                if codes.ndim == 1:
+                    return [codes_list(codes, K)], True
+                if codes.ndim != 2:
+                    raise InvalidInputError(None, "codes", "(L,), (B, L) padded with -1, or a list of clips",
+                                            got=tuple(codes.shape))
+            clips = [codes_list(c, K) for c in codes]
+        elif isinstance(motion, (list, tuple)):
+            if lengths is not None:
+                raise InvalidInputError(None, "lengths", "None with a list of clips (each clip is its own length)",
+                                        got=lengths)
+            clips = []
+            for m in motion:
+                clip, single = self._clip_codes(m, None, None, fps)
+                if not single:
+                    raise InvalidInputError(None, "motion", "a list of single clips: features (T, D) or joints "
+                                            "(T, J, 3)", got=tuple(torch.as_tensor(m).shape))
+                clips += clip
+        else:
+            return self._encode_motion(motion, lengths, fps)
+        if not clips:
+            raise InvalidInputError(None, "motion" if codes is None else "codes", "at least one clip", got="none")
+        return clips, False
+
+    def _encode_motion(self, motion: Any, lengths: Any, fps: float | None) -> tuple[list[list[int]], bool]:
+        """Codes of features (T, D) / (B, T, D) or joints (T, J, 3) / (B, T, J, 3), and whether unbatched."""
+        K = self.config.codebook_size
         x = torch.as_tensor(motion, dtype=torch.float32)
         tok = self.motion_tokenizer.to(self.codebook.device)
         J = tok.target_skeleton.num_joints
@@ -183,7 +210,10 @@ class LSLM(nn.Module):
         [shared prefix | left padding | rest of the row] and position ids follow the attention mask, so
         each row costs only its own tokens and the outputs are those of plain left padding.
         """
-        P = self._shared_prefix_length(rows)
+        config = generation_kwargs.get("generation_config") or self.llm.generation_config
+        # a preallocated cache (cache_implementation) cannot take the shared prefix's cache: plain left padding
+        own_cache = generation_kwargs.get("cache_implementation", config.cache_implementation)
+        P = 0 if own_cache or "past_key_values" in generation_kwargs else self._shared_prefix_length(rows)
         S = max(len(r) for r in rows)
         input_ids = torch.full((len(rows), S), self.text_tokenizer.pad_token_id, dtype=torch.long)
         attention_mask = torch.zeros(len(rows), S, dtype=torch.long)
@@ -218,6 +248,17 @@ class LSLM(nn.Module):
                 return i
         return shortest
 
+    def _text_generation_options(self, generation_kwargs: dict, max_new_tokens: int) -> dict:
+        """`generation_kwargs` with `max_new_tokens` set unless the caller limits the length (max_new_tokens,
+        max_length or a generation_config of their own); outputs with scores are refused (text comes back)."""
+        config = generation_kwargs.get("generation_config") or self.llm.generation_config
+        if generation_kwargs.get("return_dict_in_generate", config.return_dict_in_generate):
+            raise InvalidInputError(None, "return_dict_in_generate", "False: LSLM returns text; for scores call "
+                                    "model.llm.generate(inputs_embeds=model.embed(...))", got=True)
+        if not {"max_new_tokens", "max_length", "generation_config"} & generation_kwargs.keys():
+            generation_kwargs["max_new_tokens"] = max_new_tokens
+        return generation_kwargs
+
     def _rows_per_prompt(self, generation_kwargs: dict) -> int:
         """How many rows `transformers` generate makes of each prompt: beams, or returned sequences."""
         config = generation_kwargs.get("generation_config") or self.llm.generation_config
@@ -234,15 +275,17 @@ class LSLM(nn.Module):
         codes: (L,), (B, L) padded with −1, or a list of code sequences.
         prompt: text holding one `<Motion_Placeholder>` (default: config.prompt, else the placeholder alone).
         generation_kwargs go to `transformers` generate (num_beams, length_penalty, no_repeat_ngram_size,
-        repetition_penalty, max_new_tokens, …). Returns one string for one clip, else a list.
+        repetition_penalty, max_new_tokens (default 64 unless max_length or a generation_config is given), …).
+        Returns one string for one clip, else a list; with num_return_sequences=n, n strings per clip, clip
+        after clip.
         """
         clips, single = self._clip_codes(motion, codes, lengths, fps)
         prompt = prompt or self.config.prompt or MOTION_PLACEHOLDER
-        generation_kwargs.setdefault("max_new_tokens", 64)
+        generation_kwargs = self._text_generation_options(generation_kwargs, 64)
         out = self._llm_generate([self.encoder.encode(prompt, c, is_prompt=True) for c in clips],
                                  clips if self.projector is not None else None, **generation_kwargs)
         texts = [t.strip() for t in self.text_tokenizer.batch_decode(out, skip_special_tokens=True)]
-        return texts[0] if single else texts
+        return texts[0] if single and len(texts) == 1 else texts
 
     @torch.no_grad()
     def generate_motion(self, text: str | Sequence[str], prompt: str | None = None,
@@ -251,7 +294,9 @@ class LSLM(nn.Module):
 
         prompt: text holding `<Caption_Placeholder>` (default: the first instruct "t2m" template).
         The answer is started with `<Motion_Start>`; the codes are the motion tokens generated before
-        the first other token (an empty tensor when the model writes none).
+        the first other token (an empty tensor when the model writes none). max_new_tokens defaults to 256
+        (unless max_length or a generation_config is given), eos_token_id to `<Motion_End>` and the text
+        end. Returns one tensor for one text, else a list (n per text with num_return_sequences=n).
         """
         if self.config.mode != "vocab":
             raise ConfigError("generate_motion needs LSLMConfig.mode = 'vocab' (the projector cannot write motion)")
@@ -259,10 +304,12 @@ class LSLM(nn.Module):
         texts = [text] if single else list(text)
         template = TemplateSet.load("instruct").default("t2m")
         if prompt is not None:
+            if CAPTION_PLACEHOLDER not in prompt:
+                raise InvalidInputError(None, "prompt", f"text holding {CAPTION_PLACEHOLDER}", got=prompt)
             template = dataclasses.replace(template, input=prompt)
         rows = [self.encoder.encode(template.fill(text=t)[0], None, is_prompt=True) + [self.token_ids["start"]]
                 for t in texts]
-        generation_kwargs.setdefault("max_new_tokens", 256)
+        generation_kwargs = self._text_generation_options(generation_kwargs, 256)
         generation_kwargs.setdefault("eos_token_id", [self.token_ids["end"], self.text_tokenizer.eos_token_id])
         out = self._llm_generate(rows, None, **generation_kwargs).cpu()
         K, offset = self.config.codebook_size, self.token_ids["code_offset"]
@@ -271,7 +318,7 @@ class LSLM(nn.Module):
             is_code = (row >= offset) & (row < offset + K)
             n = int(is_code.long().cumprod(0).sum())
             results.append(row[:n] - offset)
-        return results[0] if single else results
+        return results[0] if single and len(results) == 1 else results
 
     # ---- persistence ------------------------------------------------------------------------
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
@@ -281,10 +328,7 @@ class LSLM(nn.Module):
             llm/ (HF weights, or the LoRA adapter), added_embeddings.safetensors (LoRA: the added
             tokens' rows of the resized base), text_tokenizer/, tokenizer/ (the motion tokenizer).
         """
-        directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-        try:
+        def write(tmp: Path) -> None:
             (tmp / CONFIG_NAME).write_text(json.dumps(self.config.to_dict(), indent=2) + "\n", encoding="utf-8")
             (tmp / TOKENS_NAME).write_text(json.dumps(self.token_ids, indent=2) + "\n", encoding="utf-8")
             if self.projector is not None:
@@ -295,13 +339,8 @@ class LSLM(nn.Module):
             self.llm.save_pretrained(str(tmp / "llm"))
             self.text_tokenizer.save_pretrained(str(tmp / "text_tokenizer"))
             self.motion_tokenizer.save_pretrained(tmp / "tokenizer")
-            if directory.exists():
-                shutil.rmtree(directory)
-            os.replace(tmp, directory)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp)
-        return directory
+
+        return write_dir_atomic(directory, write)
 
     def _added_rows(self, llm) -> dict[str, torch.Tensor]:
         """The added tokens' rows of the input and output embeddings (not trained: the resize's random init)."""
@@ -341,6 +380,9 @@ class LSLM(nn.Module):
                     adapter_dir=directory / "llm" if config.lora is not None else None)
         check_token_ids(saved_ids, model.token_ids, str(directory / TOKENS_NAME))
         if model.projector is not None:
+            if not (directory / PROJECTOR_NAME).is_file():
+                raise InvalidInputError(directory / PROJECTOR_NAME, "file", "the projector of a projector-mode model",
+                                        got="missing")
             try:
                 model.projector.load_state_dict(load_file(str(directory / PROJECTOR_NAME)), strict=True)
             except RuntimeError as err:

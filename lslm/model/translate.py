@@ -103,6 +103,11 @@ def translate_codes(model, codes: Sequence[torch.Tensor], batch_size: int = DEFA
     `LSLM.generate` as they are."""
     from tqdm.auto import tqdm
 
+    if batch_size < 1:
+        raise InvalidInputError(None, "batch_size", "at least 1", got=batch_size)
+    if gen_kwargs.get("num_return_sequences", 1) != 1:
+        raise InvalidInputError(None, "num_return_sequences", "1: one translation per clip (LSLM.generate returns "
+                                "n per clip)", got=gen_kwargs["num_return_sequences"])
     prompts = [prompt] * len(codes) if prompt is None or isinstance(prompt, str) else list(prompt)
     if len(prompts) != len(codes):
         raise InvalidInputError(None, "prompt", f"one prompt or one per clip ({len(codes)})", got=len(prompts))
@@ -212,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if bool(args.inputs) == bool(args.data):
         parser.error("give motion files or --data DIR (with --split), not both")
+    if args.batch_size < 1:
+        parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
     gen = generation_kwargs(num_beams=args.num_beams, length_penalty=args.length_penalty,
                             no_repeat_ngram_size=args.no_repeat_ngram_size,
                             repetition_penalty=args.repetition_penalty, max_new_tokens=args.max_new_tokens,

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ import torch
 from safetensors.torch import save_file
 
 from lslm.errors import CheckpointMismatchError, InvalidInputError
-from lslm.model_folder import read_model_folder
+from lslm.model_folder import read_model_folder, write_dir_atomic
 from lslm.motion import Normalizer, Skeleton, features_to_joints, joints_to_features
 from lslm.tokenizer.config import TokenizerConfig
 from lslm.tokenizer.vqvae import VQVAE
@@ -194,8 +192,6 @@ class Tokenizer:
     # ---- persistence ------------------------------------------------------------------------
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
         """Write config.json + model.safetensors into `directory` atomically (temp dir, then rename)."""
-        directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
         tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
         plain: dict[str, Any] = {}
         for key, value in self.normalizer.state_dict().items():
@@ -213,21 +209,12 @@ class Tokenizer:
                          "chains": [list(c) for c in skeleton.chains],
                          "lr_pairs": [list(p) for p in skeleton.lr_pairs]},
         }
-        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-        try:
+
+        def write(tmp: Path) -> None:
             (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
             save_file(tensors, str(tmp / WEIGHTS_NAME), metadata={"format": FORMAT})
-            old = None
-            if directory.exists():
-                old = directory.with_name(f".{directory.name}.old-{os.getpid()}")
-                os.replace(directory, old)
-            os.replace(tmp, directory)
-            if old is not None:
-                shutil.rmtree(old)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp)
-        return directory
+
+        return write_dir_atomic(directory, write)
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike, device: str | torch.device = "cpu") -> Tokenizer:

@@ -7,7 +7,6 @@ so a `step_N/` that exists is complete: a run killed while saving leaves only a 
 """
 from __future__ import annotations
 
-import os
 import pickle
 import random
 import re
@@ -20,29 +19,11 @@ import numpy as np
 import torch
 
 from lslm.errors import InvalidInputError
+from lslm.model_folder import write_dir_atomic
 
 TRAINING_STATE_DIR = "training_state"
 STATE_FILE = "state.pt"
 _STEP_DIR = re.compile(r"^step_(\d+)$")
-
-
-def write_dir_atomic(target: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call `write(tmp_dir)`, then move `tmp_dir` to `target` in one rename (replacing an old `target`)."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".tmp-{target.name}"
-    shutil.rmtree(tmp, ignore_errors=True)  # left over by a run killed while saving
-    tmp.mkdir()
-    write(tmp)
-    if target.exists():  # rename cannot replace a non-empty directory: move the old one aside first
-        old = target.parent / f".old-{target.name}"
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-        os.replace(tmp, target)
-        shutil.rmtree(old)
-    else:
-        os.replace(tmp, target)
-    return target
 
 
 class CheckpointManager:

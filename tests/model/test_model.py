@@ -70,6 +70,56 @@ def test_batched_greedy_generation_equals_one_clip_at_a_time(trained):
     assert len(set(single)) > 1  # the motion changes the output
 
 
+def test_every_form_of_one_clip_gives_one_string(trained):
+    """A tensor, an array or a list of ints is one clip; a list of lists is a batch; n sequences per clip."""
+    import numpy as np
+
+    model, c = trained, PAIRS[1].codes
+    one = model.generate(codes=torch.tensor(c), max_new_tokens=6)
+    assert isinstance(one, str)
+    assert model.generate(codes=np.array(c), max_new_tokens=6) == one
+    assert model.generate(codes=list(c), max_new_tokens=6) == one
+    assert model.generate(codes=[list(c)], max_new_tokens=6) == [one]
+    beams = model.generate(codes=torch.tensor(c), max_new_tokens=6, num_beams=2, num_return_sequences=2)
+    assert isinstance(beams, list) and len(beams) == 2
+
+
+def test_length_limits_of_the_caller_are_kept(trained, monkeypatch):
+    from transformers import GenerationConfig
+
+    seen = []
+    generate = trained.llm.generate
+    monkeypatch.setattr(trained.llm, "generate", lambda **kw: seen.append(kw) or generate(**kw))
+    codes = torch.tensor(PAIRS[0].codes)
+    trained.generate(codes=codes)
+    trained.generate(codes=codes, max_length=80)
+    trained.generate(codes=codes, generation_config=GenerationConfig(max_new_tokens=3, do_sample=False))
+    assert [kw.get("max_new_tokens") for kw in seen] == [64, None, None]
+    with pytest.raises(InvalidInputError, match="return_dict_in_generate"):
+        trained.generate(codes=codes, return_dict_in_generate=True)
+
+
+def test_a_preallocated_cache_works_in_a_batch(trained):
+    """cache_implementation="static" cannot take the shared prompt's cache: the batch is plainly left-padded."""
+    codes = [p.codes for p in PAIRS]
+    static = trained.generate(codes=codes, max_new_tokens=6, cache_implementation="static")
+    assert static == trained.generate(codes=codes, max_new_tokens=6)
+
+
+def test_bad_motion_and_codes_name_the_field(trained):
+    features = torch.randn(2, 24, 623)
+    with pytest.raises(InvalidInputError, match="'lengths'"):  # a list of clips: each is its own length
+        trained.generate(motion=[features[0], features[1]], lengths=[24, 8])
+    with pytest.raises(InvalidInputError, match="single clips"):
+        trained.generate(motion=[features])
+    with pytest.raises(InvalidInputError, match="at least one clip"):
+        trained.generate(motion=[])
+    batch = trained.collator()(PAIRS)
+    batch["codes"][0, 0] = 16  # the codebook has 16 codes
+    with pytest.raises(InvalidInputError, match="'codes'.*16"):
+        trained(**batch)
+
+
 def test_shared_prompt_prefix_scores_like_plain_left_padding(trained, monkeypatch):
     """The batch reuses one pass over the prompt text before the motion: the scores of every step equal
     those of plain left padding (the prefix computed in every row), for greedy and beam search."""
@@ -197,3 +247,5 @@ def test_vocab_mode_reads_and_writes_motion(build_model):
     assert model.generate(codes=torch.tensor([7, 0, 15, 3]), max_new_tokens=12) == "my name is sam"
     with pytest.raises(ConfigError, match="vocab"):
         build_model().generate_motion("hello")
+    with pytest.raises(InvalidInputError, match="Caption_Placeholder"):  # the text would be ignored
+        model.generate_motion("thank you", prompt="Sign this sentence.")

@@ -1,11 +1,13 @@
 """LSLM.save_pretrained / from_pretrained: one folder, safetensors only, same logits, mismatches refused."""
 import json
+import os
 import shutil
+import stat
 
 import pytest
 import torch
 
-from lslm.errors import CheckpointMismatchError
+from lslm.errors import CheckpointMismatchError, InvalidInputError
 from lslm.model import LSLM, LoraSettings, MotionTextPair, TemplateSet
 
 PAIRS = [MotionTextPair([3, 1, 4], "thank you", template=TemplateSet.load("instruct").default("m2t")),
@@ -51,4 +53,19 @@ def test_other_motion_tokenizer_is_refused(build_model, build_motion_tokenizer, 
     shutil.rmtree(tmp_path / "ckpt" / "tokenizer")
     build_motion_tokenizer(codebook_size=32).save_pretrained(tmp_path / "ckpt" / "tokenizer")
     with pytest.raises(CheckpointMismatchError, match="codebook_size=32"):
+        LSLM.from_pretrained(tmp_path / "ckpt")
+
+
+def test_folder_is_readable_by_others_and_complete(build_model, tmp_path):
+    """The folder has the umask's permissions (a temporary directory's 0o700 would lock other users out);
+    a missing projector is named."""
+    umask = os.umask(0o022)
+    try:
+        build_model().save_pretrained(tmp_path / "ckpt")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "ckpt").stat().st_mode) == 0o755
+    assert stat.S_IMODE((tmp_path / "ckpt" / "tokenizer").stat().st_mode) == 0o755
+    (tmp_path / "ckpt" / "projector.safetensors").unlink()
+    with pytest.raises(InvalidInputError, match="projector.safetensors"):
         LSLM.from_pretrained(tmp_path / "ckpt")

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from lslm.data.codes import encode_dataset, tokenizer_fingerprint
+from lslm.errors import InvalidInputError
 from lslm.model import translate
 from lslm.model.translate import DEFAULT_GENERATION, main, translate_codes, translate_split
 from lslm.motion import Skeleton, default_rest_skeleton, smplx_to_joints
@@ -57,6 +58,14 @@ def test_batched_greedy_equals_one_clip_at_a_time(model):
     single = [model.generate(codes=c, **GEN) for c in codes]
     assert batched == single
     assert len(set(single)) > 2  # the motion changes the output, so a mix-up of rows would show
+
+
+def test_one_translation_per_clip(model):
+    codes = [torch.tensor([1, 2, 3])]
+    with pytest.raises(InvalidInputError, match="num_return_sequences"):
+        translate_codes(model, codes, progress=False, num_beams=2, num_return_sequences=2)
+    with pytest.raises(InvalidInputError, match="batch_size"):
+        translate_codes(model, codes, batch_size=0, progress=False)
 
 
 def test_split_uses_the_codes_cache_when_present(model, model_dir, dataset, monkeypatch, tmp_path):
