@@ -1,4 +1,4 @@
-"""Data: input adapters, resampling, manifests, dataset preparation and the torch Dataset (ARCHITECTURE §3).
+"""Data: input adapters, resampling, manifests, dataset preparation and the torch Dataset (docs/data.md).
 
 `import lslm.data` stays light: torch (MotionDataset, collate_motion) and the preparation tool load on
 first use.

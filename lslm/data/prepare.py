@@ -1,4 +1,4 @@
-"""Build a prepared dataset folder from a published format (ARCHITECTURE §3).
+"""Build a prepared dataset folder from a published format (docs/data.md).
 
     python data_prep/prepare_dataset.py --format signavatars --input PKL_DIR --output data/how2sign \
         --split-csv how2sign_realigned_train.csv how2sign_realigned_val.csv how2sign_realigned_test.csv
@@ -343,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source-fps", type=float, help="frame rate of the input (default: the format's)")
     p.add_argument("--target-skeleton", help="JSON with target offsets (default: lslm's rest skeleton)")
     p.add_argument("--compat", action=argparse.BooleanOptionalAction, default=True,
-                   help="reproduce the reference facing-direction hip swap (default on; see docs/motion)")
+                   help="reproduce the reference facing-direction hip swap (default on; see docs/data.md)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--stats-max-frames", type=int, default=2_000_000,
                    help="fit the normalizer on at most this many (evenly strided) train frames")

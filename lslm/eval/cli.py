@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--predictions", nargs="+", help="JSONL {id, prediction} (or with reference), one per run")
-    src.add_argument("--model", nargs="+", help="trained LSLM run directories to translate and score")
+    src.add_argument("--model", nargs="+", help="LSLM model folders (RUN/final) to translate and score")
     p.add_argument("--references", help="JSONL {id, reference}; a reference may be a list")
     p.add_argument("--data", help="dataset directory (with --model)")
     p.add_argument("--split", default="test", help="split to translate (with --model)")

@@ -1,4 +1,4 @@
-"""The LSLM model (ARCHITECTURE §5): a Hugging Face causal LM reading sign motion codes.
+"""The LSLM model (docs/model.md): a Hugging Face causal LM reading sign motion codes.
 
     from lslm.model import LSLM, LSLMConfig
     model = LSLM.from_config(LSLMConfig(llm="meta-llama/Llama-3.2-3B-Instruct"), motion_tokenizer)

@@ -39,7 +39,7 @@ def _torch_dtype(name: str):
 
 
 class LSLM(nn.Module):
-    """LLM + motion projector + frozen motion tokenizer (ARCHITECTURE §5).
+    """LLM + motion projector + frozen motion tokenizer (docs/model.md).
 
     Build with `LSLM(config, llm, text_tokenizer, motion_tokenizer)` from objects you already have,
     `LSLM.from_config(config, motion_tokenizer)` to load the LLM by name, or `LSLM.from_pretrained(dir)`.

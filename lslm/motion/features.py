@@ -1,4 +1,4 @@
-"""Joint positions ⇄ motion features (ARCHITECTURE §2): HumanML3D's representation for any joint set.
+"""Joint positions ⇄ motion features: HumanML3D's representation for any joint set.
 
 T frames of J joints give T−1 rows of D = 12J − 1 features (623 for the 52 SMPL-X joints, 263 for the
 22 body joints of HumanML3D):

@@ -1,4 +1,4 @@
-"""SMPL-X parameters → the 52 skeleton joints, without building the mesh (ARCHITECTURE §2).
+"""SMPL-X parameters → the 52 skeleton joints, without building the mesh.
 
 SMPL-X joints do not depend on the pose blend shapes, so
 

@@ -1,4 +1,4 @@
-"""Feature normalisation statistics (ARCHITECTURE §2), HumanML3D practice.
+"""Feature normalisation statistics, HumanML3D practice.
 
 Mean per dimension; std per dimension averaged within each feature group (root angular velocity, root
 linear velocity, root height, positions, rotations, velocities, contacts), so all dimensions of a group

@@ -1,4 +1,4 @@
-"""Joint sets: names, parents, kinematic chains, left/right pairs (ARCHITECTURE §2).
+"""Joint sets: names, parents, kinematic chains, left/right pairs.
 
 `Skeleton.smplx52()` is SMPL-X joints 0–21 (body) + 25–54 (hands); `Skeleton.body22()` is the
 HumanML3D/SMPL body. A skeleton may carry bone offsets (J, 3): the target bone lengths features are

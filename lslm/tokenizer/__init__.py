@@ -1,4 +1,4 @@
-"""Motion tokenizer (ARCHITECTURE §4): a VQ-VAE turning 623-dim motion features into codes, T/4 per clip.
+"""Motion tokenizer (docs/tokenizer.md): a VQ-VAE turning 623-dim motion features into codes, T/4 per clip.
 
     from lslm.tokenizer import Tokenizer
     tok = Tokenizer.from_pretrained("runs/vq/final")

@@ -13,7 +13,7 @@ ACTIVATIONS = ("relu", "silu", "gelu")
 
 @dataclass
 class TokenizerConfig:
-    """Hyperparameters of the VQ-VAE (defaults: the paper's model, ARCHITECTURE §4).
+    """Hyperparameters of the VQ-VAE (defaults: the paper's model, docs/tokenizer.md).
 
     feature_dim: size of one frame's feature vector (623 for 52 joints).
     num_joints: joints behind the features; it locates the velocity block for the velocity loss.

@@ -24,7 +24,7 @@ from lslm.data.synthetic.lexicon import HANDSHAPES, LOCATIONS, ORIENTATIONS, Sig
 from lslm.motion import Skeleton
 
 FPS = 30
-# Joint indices (ARCHITECTURE §2).
+# Joint indices (lslm.motion.skeleton's SMPL-X 52-joint order).
 PELVIS, SPINE1, SPINE2, SPINE3, NECK, HEAD = 0, 3, 6, 9, 12, 15
 SHOULDER, ELBOW, WRIST = {"left": 16, "right": 17}, {"left": 18, "right": 19}, {"left": 20, "right": 21}
 HAND_FIRST = {"left": 22, "right": 37}
