@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> dict:
     rows = []
     for run in runs:
         row = run_record(run, by_name, args)
-        if run.parent in errors:
+        if run.parent in errors and not is_finished(out / run.parent):  # scoring failures do not block children
             errors[run.name] = f"not trained: its pretraining run {run.parent} failed"
         else:
             try:

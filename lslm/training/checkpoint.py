@@ -84,7 +84,7 @@ def load_training_state(checkpoint_dir: str | Path) -> dict[str, Any]:
         raise InvalidInputError(path, STATE_FILE, "the training state of a checkpoint (file missing)")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as err:  # foreign pickle, truncated file
+    except (pickle.UnpicklingError, RuntimeError, EOFError, KeyError, ValueError) as err:  # foreign, truncated
         raise InvalidInputError(path, STATE_FILE, "a training state saved by lslm", got=repr(err)) from None
 
 

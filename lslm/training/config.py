@@ -48,6 +48,11 @@ class TrainConfig:
     progress: bool = True  # tqdm bar on rank 0
     device: str = "auto"  # auto: the local CUDA device under torchrun when there is one, else CPU
 
+    def __post_init__(self) -> None:
+        for key in ("max_steps", "batch_size", "log_every", "save_every"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"train.{key} must be at least 1, got {getattr(self, key)}")
+
 
 def load_config(schema: type[T], path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> T:
     """Merge `schema` defaults ← YAML file ← dotted `key=value` overrides; return a `schema` instance.

@@ -16,8 +16,10 @@ trains text → motion pairs. Loss on the answer tokens only, dynamic padding, l
 
 Batches: global batch g of epoch e is the g-th of `length_grouped_batches(lengths, train.batch_size,
 seed(e))` (an epoch's incomplete last batch is left out); process r of W takes the r-th contiguous slice and
-cuts it into gradient_accumulation_steps micro-batches of train.micro_batch_size. So W processes compute
-what one process computes with W times more accumulation, and the step alone fixes the data position.
+cuts it into gradient_accumulation_steps micro-batches of train.micro_batch_size. The loss is the mean over
+the global batch's answer tokens (each micro-batch's token sum is divided by the global count per
+micro-batch, `num_items_in_batch`), so W processes compute what one process computes with W times more
+accumulation, and the step alone fixes the data position.
 
 Engines: DeepSpeed (train.deepspeed = a JSON under configs/deepspeed/, filled by `deepspeed_config`) or
 plain PyTorch for one process (train.deepspeed = null); the loop sees the same three calls either way:
@@ -46,7 +48,7 @@ from tqdm import tqdm
 from transformers.utils import logging as hf_logging
 
 from lslm.errors import CheckpointMismatchError, ConfigError
-from lslm.model import LSLM, LSLMConfig, MotionTextPair, TemplateSet, length_grouped_batches
+from lslm.model import IGNORE_INDEX, LSLM, LSLMConfig, MotionTextPair, TemplateSet, length_grouped_batches
 from lslm.training.checkpoint import (
     CheckpointManager,
     load_training_state,
@@ -392,6 +394,26 @@ def phase_at(cfg: LSLMRunConfig, step: int) -> int:
     return 1 if cfg.scheme == "staged" and step >= cfg.train.stage1_steps else 0
 
 
+def answer_tokens(batch: dict) -> int:
+    """Tokens a micro-batch's loss averages over: the labelled ones after the causal shift."""
+    return int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
+
+
+def check_resumable(cfg: LSLMRunConfig, checkpoint: Path, state: dict, manager: CheckpointManager) -> None:
+    """The checkpoint was saved by this scheme, in a phase this config agrees with, and no later `step_N/`
+    of an abandoned continuation would be pruned in its place or picked by a later `--resume auto`."""
+    if state.get("scheme", cfg.scheme) != cfg.scheme:
+        raise ConfigError(f"{checkpoint}: saved by scheme {state['scheme']!r}, resumed with --scheme {cfg.scheme!r}; "
+                          "resume with the same scheme or start a new output_dir")
+    if state["phase"] > phase_at(cfg, state["step"]):
+        raise ConfigError(f"{checkpoint}: saved in the LLM phase of staged at step {state['step']}, but "
+                          f"train.stage1_steps={cfg.train.stage1_steps} puts that step in the projector phase")
+    later = [path.name for step, path in manager.step_dirs() if step > state["step"]]
+    if later:
+        raise ConfigError(f"{manager.output_dir}: {', '.join(later)} are newer than the resumed {checkpoint.name}; "
+                          "move them out of the run directory, or resume from the newest")
+
+
 def check_run_config(cfg: LSLMRunConfig) -> None:
     if cfg.stage not in SCHEMES:
         raise ConfigError(f"stage: expected one of {sorted(SCHEMES)}, got {cfg.stage!r}")
@@ -425,15 +447,15 @@ def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
     micro, _ = batch_geometry(cfg.train, info.world_size)
     seed_all(cfg.train.seed)
 
-    step = 0
+    step = phase = 0
     if checkpoint is not None:
         state = load_training_state(checkpoint)
-        step = state["step"]
+        step, phase = state["step"], state["phase"]
+        check_resumable(cfg, checkpoint, state, manager)
         model = LSLM.from_pretrained(checkpoint)
     else:
         model = build_model(cfg)
     phases = SCHEMES[cfg.stage][cfg.scheme]
-    phase = phase_at(cfg, step)
     model = prepare_model(model, cfg, phases[phase], info.device)
 
     # codes of every clip: read from the cache (or encoded once) on rank 0, sent to the others
@@ -464,10 +486,14 @@ def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
                                "val_clips": len(val_clips), "world_size": info.world_size})
 
     def save(name: str, with_state: bool) -> None:
-        save_checkpoint(manager, name, engine, model, info, with_state, step=step, phase=phase, scheme=cfg.scheme)
+        window = all_reduce_sum(sums.to(info.device)).cpu().tolist() if with_state else None  # collective
+        save_checkpoint(manager, name, engine, model, info, with_state, step=step, phase=phase, scheme=cfg.scheme,
+                        loss_window=window)
 
     sums = torch.zeros(2, dtype=torch.float64)  # loss sum over micro-batches, micro-batch count
-    logged_at, tick = step, time.perf_counter()
+    if checkpoint is not None and info.is_main:  # the train losses not logged yet
+        sums += torch.tensor(state.get("loss_window", [0.0, 0.0]), dtype=torch.float64)
+    timed_from, tick = step, time.perf_counter()
     bar = tqdm(total=cfg.train.max_steps, initial=step, disable=not (info.is_main and cfg.train.progress),
                desc=f"{cfg.stage} {cfg.scheme}", dynamic_ncols=True)
     while step < cfg.train.max_steps:
@@ -478,9 +504,16 @@ def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
             phase = phase_at(cfg, step)
             model = prepare_model(LSLM.from_pretrained(run_dir / "stage1"), cfg, phases[phase], info.device)
             engine = build_engine(cfg, model, info, step)
-        for pairs in micro_batches(stream.batch(step), info, micro):
-            batch = {k: v.to(info.device) for k, v in collate(pairs).items()}
-            loss = engine(**batch).loss
+        lrs = group_lrs(engine)  # the rates this step trains with
+        batches = [{k: v.to(info.device) for k, v in collate(pairs).items()}
+                   for pairs in micro_batches(stream.batch(step), info, micro)]
+        # every micro-batch's loss is its token sum over the global batch's mean token count per micro-batch,
+        # so the step's gradient is the per-token mean over the global batch however it is split
+        tokens = all_reduce_sum(torch.tensor([sum(answer_tokens(b) for b in batches)], dtype=torch.float64,
+                                             device=info.device))
+        per_micro_batch = float(tokens) / (info.world_size * len(batches))
+        for batch in batches:
+            loss = engine(**batch, num_items_in_batch=per_micro_batch).loss
             engine.backward(loss)
             engine.step()
             sums += torch.tensor([loss.item(), 1.0], dtype=torch.float64)
@@ -491,12 +524,12 @@ def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
         if step % cfg.train.log_every == 0 or last:
             total = all_reduce_sum(sums.to(info.device)).cpu()
             elapsed = time.perf_counter() - tick
-            row = {"loss": float(total[0] / total[1]), **group_lrs(engine), "phase": phase,
-                   "s_per_step": elapsed / (step - logged_at)}
+            row = {"loss": float(total[0] / total[1]), **lrs, "phase": phase,
+                   "s_per_step": elapsed / (step - timed_from)}
             logger.log(step, "train", row)
             bar.set_postfix(loss=f"{row['loss']:.4f}")
             sums.zero_()
-            logged_at, tick = step, time.perf_counter()
+            timed_from, tick = step, time.perf_counter()
         if val_pairs and ((cfg.train.val_every and step % cfg.train.val_every == 0) or last):
             logger.log(step, "val", {"loss": validation_loss(engine, val_pairs, collate, micro, info)})
             model.train()
@@ -575,7 +608,7 @@ def validation_loss(engine, pairs: list[MotionTextPair], collate, micro: int, in
     for r in range(rounds):
         index = r * info.world_size + info.rank
         batch = {k: v.to(info.device) for k, v in collate(batches[min(index, len(batches) - 1)]).items()}
-        tokens = int((batch["labels"][:, 1:] != -100).sum())
+        tokens = answer_tokens(batch)
         loss = engine(**batch).loss
         if index < len(batches):
             totals += torch.tensor([float(loss) * tokens, tokens], dtype=torch.float64)

@@ -222,6 +222,7 @@ def _train(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> Path:
         losses["total"].backward()
         if cfg.optim.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.optim.grad_clip)
+        lr = scheduler.get_last_lr()[0]  # the rate this step trains with
         optimizer.step()
         scheduler.step()
         step += 1
@@ -235,7 +236,7 @@ def _train(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> Path:
             mean = all_reduce_sum(sums.clone()) / (info.world_size * (step - logged_at))
             elapsed = time.perf_counter() - tick
             row = dict(zip(("loss", "recon", "velocity", "commit", "perplexity"), mean.tolist()))
-            row.update(lr=scheduler.get_last_lr()[0], steps_per_s=(step - logged_at) / elapsed)
+            row.update(lr=lr, steps_per_s=(step - logged_at) / elapsed)
             logger.log(step, "train", row)
             bar.set_postfix(loss=f"{row['loss']:.4f}", ppl=f"{row['perplexity']:.0f}")
             sums.zero_()

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from lslm_fixtures import TINY_YAML, save_tiny_llm, save_tiny_motion_tokenizer
 
+import lslm.training.ablate
 import lslm.training.instruct
 import lslm.training.pretrain
 from lslm.data.codes import encode_dataset
@@ -65,26 +66,36 @@ def test_only_selects_runs_and_their_parents():
 
 
 def test_ablation_table_failures_and_resume(tiny, trained, monkeypatch):
-    # 1) staged pretraining fails: it and the two runs tuned on it are reported, the others go on
-    original = lslm.training.pretrain.main
+    # 1) staged pretraining fails: it and the two runs tuned on it are reported, the others go on; joint
+    #    pretraining trains but its scoring fails: the runs tuned on it are trained and scored
+    original, original_eval = lslm.training.pretrain.main, lslm.training.ablate.evaluate_run
 
     def failing(argv):
         if "staged" in argv:
             raise RuntimeError("boom")
         return original(argv)
+
+    def failing_eval(run, args):
+        if run.name == "pretrain_joint":
+            raise RuntimeError("no scores")
+        return original_eval(run, args)
     monkeypatch.setattr(lslm.training.pretrain, "main", failing)
+    monkeypatch.setattr(lslm.training.ablate, "evaluate_run", failing_eval)
     doc = ablate(tiny)
     assert [r["name"] for r in doc["runs"]] == SCORED
     status = {r["name"]: (r["status"], r["error"]) for r in doc["runs"]}
     assert status["pretrain_staged"] == ("failed", "training failed: RuntimeError: boom")
     for tune in ("llm", "mlp+llm"):
         assert status[f"instruct_staged_{tune}"] == ("failed", "not trained: its pretraining run pretrain_staged failed")
-    assert doc["failed"] == 3 and sum(s == "ok" for s, _ in status.values()) == 7
+    assert status["pretrain_joint"] == ("failed", "scoring failed: RuntimeError: no scores")
+    assert status["instruct_joint_llm"] == status["instruct_joint_mlp+llm"] == ("ok", None)
+    assert doc["failed"] == 4 and sum(s == "ok" for s, _ in status.values()) == 6
     table = (tiny["out"] / "ablation.md").read_text()
     assert "| pretrain_staged (failed) | n/a |" in table and "RuntimeError: boom" in table
 
     # 2) the re-run trains only what is missing and reuses the finished runs and their scores
     monkeypatch.setattr(lslm.training.pretrain, "main", original)
+    monkeypatch.setattr(lslm.training.ablate, "evaluate_run", original_eval)
     trained.clear()
     kept = tiny["out"] / "pretrain_mlp" / "eval_test" / "metrics.json"
     kept_mtime = kept.stat().st_mtime_ns

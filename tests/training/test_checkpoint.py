@@ -87,6 +87,9 @@ def test_training_state_refuses_foreign_pickles(tmp_path):
     torch.save({"x": _Payload()}, tmp_path / "training_state" / "state.pt")
     with pytest.raises(InvalidInputError, match="state.pt"):
         load_training_state(tmp_path)
+    (tmp_path / "training_state" / "state.pt").write_text("not a checkpoint\n" * 20)  # a text file
+    with pytest.raises(InvalidInputError, match="state.pt"):
+        load_training_state(tmp_path)
 
 
 def test_metrics_logger_drops_rows_after_the_resumed_step(tmp_path):

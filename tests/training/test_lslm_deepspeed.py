@@ -62,19 +62,22 @@ def torchrun(args: list[str]) -> None:
 
 
 def test_zero2_two_processes_match_one(tiny):
-    """Global batch 4: 2 processes × micro 1 (ZeRO-2) vs 1 process × micro 1 × 4 accumulation (plain)."""
-    common = ["--scheme", "joint", "train.max_steps=3", "train.micro_batch_size=1", "train.save_every=100"]
-    one = pretrain([*common, *tiny_args(tiny["llm"], tiny["tokenizer"], tiny["data"], tiny["root"] / "one")])
-    torchrun([*common, *tiny_args(tiny["llm"], tiny["tokenizer"], tiny["data"], tiny["root"] / "two",
-                                  f"train.deepspeed={ZERO2}")])
+    """Global batch 4: 2 processes × micro 2 (ZeRO-2) vs 1 process × micro 1 × 4 accumulation (plain). The
+    loss is the per-token mean over the global batch however it is split (clips have different lengths)."""
+    common = ["--scheme", "joint", "train.max_steps=3", "train.save_every=100"]
+    one = pretrain([*common, "train.micro_batch_size=1",
+                    *tiny_args(tiny["llm"], tiny["tokenizer"], tiny["data"], tiny["root"] / "one")])
+    torchrun([*common, "train.micro_batch_size=0", *tiny_args(tiny["llm"], tiny["tokenizer"], tiny["data"],
+                                                                tiny["root"] / "two", f"train.deepspeed={ZERO2}")])
     a, b = (read_metrics(run / "metrics.jsonl", "train") for run in (one, tiny["root"] / "two"))
     assert len(a) == len(b) == 3
     for x, y in zip(a, b):
         assert abs(x["loss"] - y["loss"]) < 1e-4, (x, y)
     assert a[-1]["loss"] < a[0]["loss"] - 0.1  # it trains
     wa, wb = (LSLM.from_pretrained(run / "final") for run in (one, tiny["root"] / "two"))
+    # different padding sums in another order: Adam turns that into ~1e-5 (weighting per micro-batch: 7e-3)
     for (name, p), q in zip(wa.named_parameters(), wb.parameters()):
-        assert torch.allclose(p, q, atol=1e-5), name
+        assert torch.allclose(p, q, atol=1e-4), name
 
 
 def test_zero3_saves_full_weights_and_resumes(tiny):

@@ -2,11 +2,13 @@
 and weights (plain PyTorch; the ZeRO-3 variant is in test_lslm_deepspeed.py). Checkpoint layout, keep-last."""
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import torch
 from lslm_fixtures import save_tiny_llm, save_tiny_motion_tokenizer, tiny_args
 
-from lslm.errors import InvalidInputError
+from lslm.errors import ConfigError, InvalidInputError
 from lslm.model import LSLM
 from lslm.training import read_metrics
 from lslm.training.pretrain import main as pretrain
@@ -37,6 +39,39 @@ def test_resume_matches_an_unbroken_run(tiny, scheme, k):
         assert torch.equal(p, q), name
     assert sorted(p.name for p in whole.glob("step_*")) == ["step_3", "step_4"]  # keep_last=2
     assert not list(whole.glob(".tmp-*"))
+
+
+@pytest.mark.parametrize("scheme, killed_after, extra", [
+    ("joint", 3, ["train.log_every=2"]),  # step 3's loss was not logged yet: it goes into the row of step 4
+    ("staged", 2, ["model.lora.r=4", "model.lora.dropout=0.5"]),  # killed before the switch; dropout draws
+])
+def test_killed_run_resumes_as_if_never_stopped(tiny, scheme, killed_after, extra):
+    """Train, kill (remove what a run killed after step k has not written), resume: the same metrics.jsonl,
+    weights and folders (staged: stage1/ too)."""
+    common = ["--scheme", scheme, "train.save_every=1", "train.keep_last=0", *extra]
+    whole = pretrain([*common, *tiny_args(tiny["llm"], tiny["tokenizer"], tiny["data"], tiny["root"] / f"{scheme}_w")])
+    killed = tiny["root"] / f"{scheme}_killed"
+    shutil.copytree(whole, killed)
+    for path in killed.iterdir():
+        if path.name in ("final", "stage1") or path.name.startswith("step_") and int(path.name[5:]) > killed_after:
+            shutil.rmtree(path)
+    pretrain([*common, *tiny_args(tiny["llm"], tiny["tokenizer"], tiny["data"], killed), "--resume", "auto"])
+    strip = lambda run: [{k: v for k, v in r.items() if k != "s_per_step"} for r in read_metrics(run / "metrics.jsonl")]
+    assert strip(whole) == strip(killed)
+    assert sorted(p.name for p in whole.iterdir()) == sorted(p.name for p in killed.iterdir())
+    wa, wb = LSLM.from_pretrained(whole / "final"), LSLM.from_pretrained(killed / "final")
+    for (name, p), q in zip(wa.named_parameters(), wb.parameters()):
+        assert torch.equal(p, q), name
+
+
+def test_resume_refuses_another_scheme_and_later_checkpoints(tiny):
+    run = tiny["root"] / "refuse"
+    args = tiny_args(tiny["llm"], tiny["tokenizer"], tiny["data"], run, "train.save_every=1", "train.keep_last=0")
+    pretrain(["--scheme", "mlp", *args])
+    with pytest.raises(ConfigError, match="scheme 'mlp'"):
+        pretrain(["--scheme", "joint", *args, "--resume", "auto"])
+    with pytest.raises(ConfigError, match="step_3, step_4 are newer"):  # they would shadow the resumed run
+        pretrain(["--scheme", "mlp", *args, "--resume", str(run / "step_2")])
 
 
 def test_resume_from_a_folder_that_is_no_checkpoint(tiny):

@@ -56,7 +56,8 @@ def test_run_directory_layout(tiny_dataset, full_run):
     assert (data_row["train_clips"], data_row["skipped_short_clips"], data_row["val_clips"]) == (9, 1, 3)
     train_rows = read_metrics(run / "metrics.jsonl", "train")
     assert [r["step"] for r in train_rows] == [1, 2, 3, 4, 5, 6]
-    assert train_rows[0]["lr"] == pytest.approx(1e-3)  # warm-up of 2 steps: 0.5, then 1.0 × lr
+    # the rate each step trained with: warm-up of 2 steps (0.5, then 1.0 × lr)
+    assert [r["lr"] for r in train_rows[:3]] == pytest.approx([5e-4, 1e-3, 1e-3])
     val_rows = read_metrics(run / "metrics.jsonl", "val")
     assert [r["step"] for r in val_rows] == [3, 6]
     assert all(r["mpjpe"] > 0 and r["pa_mpjpe"] > 0 and 1 <= r["codes_used"] <= 16 for r in val_rows)
