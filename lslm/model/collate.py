@@ -104,6 +104,8 @@ class MotionTextCollator:
         self.pad_to_multiple_of = pad_to_multiple_of
 
     def __call__(self, pairs: Sequence[MotionTextPair]) -> dict[str, torch.Tensor]:
+        if not pairs:
+            raise InvalidInputError(None, "pairs", "at least one MotionTextPair", got="none")
         encoded = [self.encoder.encode_pair(p) for p in pairs]
         S = max(len(ids) for ids, _, _ in encoded)
         if self.pad_to_multiple_of:

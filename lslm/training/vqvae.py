@@ -182,10 +182,10 @@ def _train(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> Path:
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg.optim))
     manager = CheckpointManager(run_dir, keep_last=cfg.train.keep_last)
 
-    step, position, best = 0, 0, math.inf
+    step, position, best, window = 0, 0, math.inf, {"sums": [0.0] * 5, "steps": 0}
     checkpoint = broadcast_object(manager.resolve_resume(resume) if info.is_main else None)
     if checkpoint is not None:
-        step, position, best = _restore(checkpoint, cfg, model, optimizer, scheduler, windows, info)
+        step, position, best, window = _restore(checkpoint, cfg, model, optimizer, scheduler, windows, info)
     if info.world_size > 1:
         model = DistributedDataParallel(model, device_ids=[info.device.index] if info.device.type == "cuda" else None)
     core = model.module if isinstance(model, DistributedDataParallel) else model
@@ -210,7 +210,10 @@ def _train(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> Path:
                         num_workers=cfg.data.num_workers)
     batches = iter(loader)
     sums = torch.zeros(5, device=info.device)  # total, recon, velocity, commit, perplexity since last log
-    logged_at, tick = step, time.perf_counter()
+    if info.is_main:  # a resumed run's steps not logged yet (summed over processes)
+        sums += torch.tensor(window["sums"], device=info.device)
+    logged_at = step - window["steps"]
+    timed_from, tick = step, time.perf_counter()
     bar = tqdm(total=cfg.train.max_steps, initial=step, disable=not (info.is_main and cfg.train.progress),
                desc="vqvae", dynamic_ncols=True)
     model.train()
@@ -236,11 +239,12 @@ def _train(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> Path:
             mean = all_reduce_sum(sums.clone()) / (info.world_size * (step - logged_at))
             elapsed = time.perf_counter() - tick
             row = dict(zip(("loss", "recon", "velocity", "commit", "perplexity"), mean.tolist()))
-            row.update(lr=lr, steps_per_s=(step - logged_at) / elapsed)
+            row.update(lr=lr, steps_per_s=(step - timed_from) / elapsed)
             logger.log(step, "train", row)
             bar.set_postfix(loss=f"{row['loss']:.4f}", ppl=f"{row['perplexity']:.0f}")
             sums.zero_()
-            logged_at, tick = step, time.perf_counter()
+            logged_at = timed_from = step
+            tick = time.perf_counter()
         if (cfg.train.val_every and step % cfg.train.val_every == 0) or last:
             metrics = validate(core, val_set, cfg, info)  # {} without val clips: no `best/` then
             model.train()
@@ -254,7 +258,8 @@ def _train(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> Path:
             state = {"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                      "data": {"position": position, "epoch": position // len(windows),
                               "train_clips": len(windows), "seed": cfg.train.seed},
-                     "best": best, "rng": all_gather_object(rng_state())}
+                     "best": best, "rng": all_gather_object(rng_state()),
+                     "loss_window": {"sums": all_reduce_sum(sums.clone()).cpu().tolist(), "steps": step - logged_at}}
             save(f"step_{step}", partial(_write_checkpoint, state=state))
             barrier()
     bar.close()
@@ -275,8 +280,9 @@ def _write_best(directory: Path, tokenizer: Tokenizer, step: int, metrics: dict)
 
 
 def _restore(checkpoint: Path, cfg: VQVAERunConfig, model: VQVAE, optimizer, scheduler, windows: TrainWindows,
-             info: DistInfo) -> tuple[int, int, float]:
-    """Load weights and training state from a `step_N/`; returns (step, data position, best score)."""
+             info: DistInfo) -> tuple[int, int, float, dict]:
+    """Load weights and training state from a `step_N/`; returns (step, data position, best score, the
+    losses not logged yet: {"sums", "steps"})."""
     saved = Tokenizer.from_pretrained(checkpoint)
     if saved.model.config != cfg.model:
         raise CheckpointMismatchError(f"{checkpoint}: the checkpoint's model config differs from model.* of this "
@@ -290,7 +296,8 @@ def _restore(checkpoint: Path, cfg: VQVAERunConfig, model: VQVAE, optimizer, sch
     scheduler.load_state_dict(state["scheduler"])
     if info.rank < len(state["rng"]):  # a different world size keeps the fresh seeds of the extra ranks
         set_rng_state(state["rng"][info.rank])
-    return state["step"], state["data"]["position"], state["best"]
+    window = state.get("loss_window", {"sums": [0.0] * 5, "steps": 0})  # absent from older checkpoints
+    return state["step"], state["data"]["position"], state["best"], window
 
 
 @torch.no_grad()

@@ -71,6 +71,12 @@ def test_bad_codes_are_rejected(text_tokenizer, codes):
         collate([MotionTextPair(codes, "hello")])
 
 
+def test_empty_batch_is_rejected(text_tokenizer):
+    collate, _ = collator(text_tokenizer)
+    with pytest.raises(InvalidInputError, match="'pairs'"):
+        collate([])
+
+
 def test_length_grouped_batches():
     lengths = [int(x) for x in torch.randint(1, 200, (1000,), generator=torch.Generator().manual_seed(0))]
     batches = length_grouped_batches(lengths, batch_size=8, seed=3, mega_batch_mult=25)

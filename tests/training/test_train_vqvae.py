@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +78,18 @@ def test_resume_is_bit_exact(tiny_dataset, full_run, tmp_path):
     assert {s: v for s, v in _losses(part, "val", ("recon", "mpjpe")).items() if s in full_val} == full_val
     a, b = _weights(full / "final"), _weights(part / "final")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_run_killed_between_logged_rows_logs_the_same_losses(tiny_dataset, tmp_path):
+    """Killed after step 3 with a row every 2 steps: step 3's losses go into the resumed run's row of step 4."""
+    every = ("train.log_every=2", "train.save_every=1", "train.keep_last=0")
+    whole = _train(tiny_dataset, tmp_path / "whole", *every)
+    killed = shutil.copytree(whole, tmp_path / "killed")
+    for path in killed.iterdir():
+        if path.name == "final" or path.name.startswith("step_") and int(path.name[5:]) > 3:
+            shutil.rmtree(path)
+    _train(tiny_dataset, killed, *every, resume="auto")
+    assert _losses(killed, "train") == _losses(whole, "train") and 4 in _losses(whole, "train")
 
 
 def test_resume_with_another_model_is_refused(tiny_dataset, tmp_path):
