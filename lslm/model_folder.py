@@ -43,8 +43,9 @@ def read_model_folder(directory: str | os.PathLike, config_name: str, weights_na
 
 def write_dir_atomic(target: str | Path, write: Callable[[Path], None]) -> Path:
     """Call `write(tmp_dir)`, then move `tmp_dir` to `target` in one rename, so a `target` that exists is
-    complete; a `write` that raises leaves nothing behind. An old `target` is first renamed to `.old-<name>` and removed after; a process killed between
-    the two renames leaves it there. The folder gets the umask's permissions, like any `mkdir`."""
+    complete; a `write` that raises leaves nothing behind. An old `target` is first renamed to
+    `.old-<name>` and removed after; a process killed between the two renames leaves it there. The folder
+    gets the umask's permissions, like any `mkdir`."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".tmp-{target.name}"

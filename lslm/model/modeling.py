@@ -135,7 +135,7 @@ class LSLM(nn.Module):
         if codes is None:
             codes = input_ids.new_full((input_ids.shape[0], 0), -1)
         K = self.codebook.shape[0]
-        if codes.numel() and (codes.min() < -1 or codes.max() >= K):
+        if ((codes < -1) | (codes >= K)).any():  # one reduction: forward's hot path
             raise InvalidInputError(None, "codes", f"codes in [0, {K}), -1 for padding",
                                     got=f"values from {int(codes.min())} to {int(codes.max())}")
         valid = codes >= 0  # (B, L)
@@ -210,7 +210,7 @@ class LSLM(nn.Module):
         [shared prefix | left padding | rest of the row] and position ids follow the attention mask, so
         each row costs only its own tokens and the outputs are those of plain left padding.
         """
-        config = generation_kwargs.get("generation_config") or self.llm.generation_config
+        config = self._generation_config(generation_kwargs)
         # a preallocated cache (cache_implementation) cannot take the shared prefix's cache: plain left padding
         own_cache = generation_kwargs.get("cache_implementation", config.cache_implementation)
         P = 0 if own_cache or "past_key_values" in generation_kwargs else self._shared_prefix_length(rows)
@@ -248,10 +248,14 @@ class LSLM(nn.Module):
                 return i
         return shortest
 
+    def _generation_config(self, generation_kwargs: dict):
+        """The GenerationConfig generate starts from: the caller's, else the LLM's."""
+        return generation_kwargs.get("generation_config") or self.llm.generation_config
+
     def _text_generation_options(self, generation_kwargs: dict, max_new_tokens: int) -> dict:
         """`generation_kwargs` with `max_new_tokens` set unless the caller limits the length (max_new_tokens,
         max_length or a generation_config of their own); outputs with scores are refused (text comes back)."""
-        config = generation_kwargs.get("generation_config") or self.llm.generation_config
+        config = self._generation_config(generation_kwargs)
         if generation_kwargs.get("return_dict_in_generate", config.return_dict_in_generate):
             raise InvalidInputError(None, "return_dict_in_generate", "False: LSLM returns text; for scores call "
                                     "model.llm.generate(inputs_embeds=model.embed(...))", got=True)
@@ -261,7 +265,7 @@ class LSLM(nn.Module):
 
     def _rows_per_prompt(self, generation_kwargs: dict) -> int:
         """How many rows `transformers` generate makes of each prompt: beams, or returned sequences."""
-        config = generation_kwargs.get("generation_config") or self.llm.generation_config
+        config = self._generation_config(generation_kwargs)
         beams = generation_kwargs.get("num_beams", config.num_beams) or 1
         return beams if beams > 1 else generation_kwargs.get("num_return_sequences", config.num_return_sequences) or 1
 

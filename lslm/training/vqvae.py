@@ -51,6 +51,10 @@ from lslm.training.distributed import (
 )
 from lslm.training.logging import MetricsLogger
 
+# Summed train losses (total, recon, velocity, commit, perplexity) of the steps since the last logged row:
+# a checkpoint keeps them, so a resumed run logs the rows an unbroken one does.
+NO_UNLOGGED_STEPS = {"sums": [0.0] * 5, "steps": 0}
+
 
 @dataclass
 class DataConfig:
@@ -182,7 +186,7 @@ def _train(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> Path:
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg.optim))
     manager = CheckpointManager(run_dir, keep_last=cfg.train.keep_last)
 
-    step, position, best, window = 0, 0, math.inf, {"sums": [0.0] * 5, "steps": 0}
+    step, position, best, window = 0, 0, math.inf, NO_UNLOGGED_STEPS
     checkpoint = broadcast_object(manager.resolve_resume(resume) if info.is_main else None)
     if checkpoint is not None:
         step, position, best, window = _restore(checkpoint, cfg, model, optimizer, scheduler, windows, info)
@@ -296,7 +300,7 @@ def _restore(checkpoint: Path, cfg: VQVAERunConfig, model: VQVAE, optimizer, sch
     scheduler.load_state_dict(state["scheduler"])
     if info.rank < len(state["rng"]):  # a different world size keeps the fresh seeds of the extra ranks
         set_rng_state(state["rng"][info.rank])
-    window = state.get("loss_window", {"sums": [0.0] * 5, "steps": 0})  # absent from older checkpoints
+    window = state.get("loss_window", NO_UNLOGGED_STEPS)  # absent from older checkpoints
     return state["step"], state["data"]["position"], state["best"], window
 
 
