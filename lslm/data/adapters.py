@@ -111,19 +111,99 @@ def load_npz(path) -> dict[str, np.ndarray]:
 
 # ---- formats -------------------------------------------------------------------------------------
 
-def load_signavatars(path, fps: float = 24.0) -> MotionClip:
-    """SignAvatars per-clip `.pkl`: key `smplx` (N, 182), numpy or torch; camera frame (y down).
+# SignAvatars tables (their README): `smplx` is the smoothed fit (for motion generation), `unsmooth_smplx`
+# the per-frame fit (for pose estimation; no jaw or expression). Column ranges of each SMPL-X parameter.
+SIGNAVATARS_LAYOUTS: dict[str, tuple[int, dict[str, tuple[int, int]]]] = {
+    "smplx": (182, {"global_orient": (0, 3), "body_pose": (3, 66), "left_hand_pose": (66, 111),
+                    "right_hand_pose": (111, 156), "jaw_pose": (156, 159), "betas": (159, 169),
+                    "expression": (169, 179), "transl": (179, 182)}),
+    "unsmooth_smplx": (169, {"global_orient": (0, 3), "body_pose": (3, 66), "left_hand_pose": (66, 111),
+                             "right_hand_pose": (111, 156), "betas": (156, 166), "transl": (166, 169)}),
+}
+SIGNAVATARS_HAND_FLAGS = {"left_hand_pose": "left_valid", "right_hand_pose": "right_valid"}
+INVALID_HANDS = ("interpolate", "keep")  # what to do with hand poses of frames flagged invalid
 
-    Layout: root 0:3, body 3:66, lhand 66:111, rhand 111:156, jaw 156:159, betas 159:169,
-    expression 169:179, cam_trans 179:182. Betas are averaged over the clip (one body per clip).
+
+def _frame_flags(path, name: str, value, num_frames: int) -> np.ndarray:
+    """A per-frame 0/1 flag array (T,) or (T, 1) (bool, integer or float; numpy or torch) → bool (T,)."""
+    try:
+        flags = _to_numpy(value)
+    except (TypeError, ValueError) as e:
+        raise InvalidInputError(path, name, "a per-frame flag array", got=type(value).__name__) from e
+    if flags.dtype.kind not in "biuf" or flags.reshape(len(flags), -1).shape != (num_frames, 1):
+        raise InvalidInputError(path, name, f"{num_frames} flags of 0/1 (one per frame)",
+                                got=f"{flags.dtype} {tuple(flags.shape)}")
+    flags = flags.reshape(num_frames)
+    if not np.isin(flags, (0, 1)).all():
+        raise InvalidInputError(path, name, "flags of 0/1", got=np.unique(flags)[:5].tolist())
+    return flags.astype(bool)
+
+
+def _frame_index(path, value, num_frames: int) -> np.ndarray:
+    """`total_valid_index` (T,): the video frame of every row, strictly increasing integers."""
+    index = _to_numpy(value).reshape(-1)
+    if index.dtype.kind not in "iuf" or len(index) != num_frames or not np.all(index == np.round(index)):
+        raise InvalidInputError(path, "total_valid_index", f"{num_frames} integer frame numbers",
+                                got=f"{index.dtype} {tuple(index.shape)}")
+    index = index.astype(np.int64)
+    if num_frames > 1 and np.any(np.diff(index) <= 0):
+        raise InvalidInputError(path, "total_valid_index", "strictly increasing frame numbers",
+                                got="repeated or decreasing numbers")
+    return index
+
+
+def load_signavatars(path, fps: float = 24.0, params: str = "smplx",
+                     invalid_hands: str = "interpolate") -> MotionClip:
+    """SignAvatars per-clip `.pkl` as published: `params` is the table read, `smplx` (N, 182, the
+    smoothed fit; default, what SignAvatars recommends for motion work) or `unsmooth_smplx` (N, 169);
+    numpy arrays or torch tensors (saved on a GPU or not). Camera frame (y down).
+
+    `left_valid` / `right_valid` (N,) flag the frames whose hand was detected: with
+    `invalid_hands="interpolate"` the other frames' hand poses are slerped from the nearest valid frames
+    (held before the first / after the last); a hand never valid keeps its fitted poses. Rows are the
+    video frames listed in `total_valid_index` when present: frames missing between them are filled by
+    interpolation. What was repaired is counted in `clip.meta["repairs"]`. Betas are averaged over the
+    clip (one body per clip). The other keys (2d, pred2d, focal, princpt, bb2img_trans, height, width)
+    describe the image and are not read.
     """
-    smplx = check_array(path, "smplx", _get(path, safe_load(path), "smplx"), (None, 182))
-    check_frames(path, "smplx", len(smplx))
-    params = {"global_orient": smplx[:, 0:3], "body_pose": smplx[:, 3:66],
-              "left_hand_pose": smplx[:, 66:111], "right_hand_pose": smplx[:, 111:156],
-              "jaw_pose": smplx[:, 156:159], "betas": smplx[:, 159:169].mean(0),
-              "expression": smplx[:, 169:179], "transl": smplx[:, 179:182]}
-    return MotionClip(str(path), fps, params=params, y_down=True, meta={"source": "signavatars"})
+    from lslm.data.resample import ROTATION_KEYS, fill_invalid
+
+    if params not in SIGNAVATARS_LAYOUTS:
+        raise InvalidInputError(path, "params", f"one of {sorted(SIGNAVATARS_LAYOUTS)}", got=params)
+    if invalid_hands not in INVALID_HANDS:
+        raise InvalidInputError(path, "invalid_hands", f"one of {INVALID_HANDS}", got=invalid_hands)
+    data = safe_load(path)
+    width, layout = SIGNAVATARS_LAYOUTS[params]
+    table = check_array(path, params, _get(path, data, params), (None, width))
+    check_frames(path, params, len(table))
+    num_frames = len(table)
+    clip_params = {key: table[:, a:b] for key, (a, b) in layout.items()}
+    clip_params["betas"] = clip_params["betas"].mean(0)
+    repairs = {"hand_frames_interpolated": 0, "hands_never_valid": 0, "frames_filled": 0}
+
+    for key, flag in SIGNAVATARS_HAND_FLAGS.items():
+        if flag not in data or invalid_hands == "keep":
+            continue
+        valid = _frame_flags(path, flag, data[flag], num_frames)
+        if not valid.any():
+            repairs["hands_never_valid"] += 1
+        elif not valid.all():
+            clip_params[key] = fill_invalid(clip_params[key], valid, rotation=True)
+            repairs["hand_frames_interpolated"] += int((~valid).sum())
+
+    if "total_valid_index" in data:  # rows → video frames; gaps (frames without a fit) interpolated
+        index = _frame_index(path, data["total_valid_index"], num_frames)
+        present = np.zeros(index[-1] - index[0] + 1, dtype=bool)
+        present[index - index[0]] = True
+        if not present.all():
+            for key, value in clip_params.items():
+                if value.ndim == 2:
+                    spread = np.zeros((len(present), value.shape[1]))
+                    spread[present] = value
+                    clip_params[key] = fill_invalid(spread, present, rotation=key in ROTATION_KEYS)
+            repairs["frames_filled"] = int((~present).sum())
+    return MotionClip(str(path), fps, params=clip_params, y_down=True,
+                      meta={"source": "signavatars", "params": params, "repairs": repairs})
 
 
 def _frame_number(path: Path) -> int:
@@ -227,7 +307,7 @@ def load_lslm(path, fps: float | None = None) -> MotionClip:
     return MotionClip(str(path), fps, params=params, rest_offsets=rest, meta={"source": "lslm"})
 
 
-# ---- discovery -----------------------------------------------------------------------------------
+# ---- discovery and detection -----------------------------------------------------------------------
 
 def _files(suffix: str) -> Callable[[Path], list[tuple[str, Path]]]:
     def discover(root: Path) -> list[tuple[str, Path]]:
@@ -240,19 +320,56 @@ def _smplerx_folders(root: Path) -> list[tuple[str, Path]]:
     return [(folder.name, folder) for folder in folders]
 
 
+def npy_shape(path) -> tuple[int, ...] | None:
+    """The array shape in a `.npy` header (no data read); None when `path` is not a readable .npy."""
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            return tuple(read(f)[0])
+    except (OSError, ValueError):
+        return None
+
+
+def _suffix(suffix: str) -> Callable[[Path], bool]:
+    return lambda path: path.is_file() and path.suffix == suffix
+
+
+def _npy_of(*shape: int | None) -> Callable[[Path], bool]:
+    """A .npy whose shape is `shape` (None: any size)."""
+    def detect(path: Path) -> bool:
+        found = npy_shape(path) if _suffix(".npy")(path) else None
+        return found is not None and len(found) == len(shape) and all(
+            s is None or s == f for s, f in zip(shape, found))
+    return detect
+
+
+def _npz_folder(path: Path) -> bool:
+    return path.is_dir() and any(path.glob("*.npz"))
+
+
 @dataclass(frozen=True)
 class Adapter:
-    """How to find clips of one format in a folder (id, path) and read one."""
+    """One input format: how to read one clip, find the clips in a folder (id, path) and recognise
+    a single input (file or folder) of this format.
+
+    `options(convert_options)` gives the keyword arguments of `load` taken from the run's
+    `lslm.data.convert.ConvertOptions` (format-specific settings such as SignAvatars' table).
+    """
 
     load: Callable[..., MotionClip]
     discover: Callable[[Path], list[tuple[str, Path]]] | None
     default_fps: float | None
+    detect: Callable[[Path], bool] | None = None
+    options: Callable[[object], dict] = lambda options: {}
 
 
+# Detection tries the formats in this order; the first whose `detect` accepts the path wins.
 ADAPTERS: dict[str, Adapter] = {
-    "signavatars": Adapter(load_signavatars, _files(".pkl"), 24.0),
-    "smplerx": Adapter(load_smplerx, _smplerx_folders, 24.0),
-    "motionx": Adapter(load_motionx, _files(".npy"), 30.0),
-    "joints": Adapter(load_joints, _files(".npy"), 30.0),
-    "lslm": Adapter(load_lslm, None, None),  # clips come from the folder's manifest.jsonl
+    "signavatars": Adapter(load_signavatars, _files(".pkl"), 24.0, _suffix(".pkl"),
+                           options=lambda o: {"params": o.signavatars_params, "invalid_hands": o.invalid_hands}),
+    "smplerx": Adapter(load_smplerx, _smplerx_folders, 24.0, _npz_folder),
+    "motionx": Adapter(load_motionx, _files(".npy"), 30.0, _npy_of(None, 322)),
+    "joints": Adapter(load_joints, _files(".npy"), 30.0, _npy_of(None, NUM_JOINTS, 3)),
+    "lslm": Adapter(load_lslm, None, None, _suffix(".npz")),  # a folder's clips come from its manifest.jsonl
 }

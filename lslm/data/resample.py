@@ -36,23 +36,52 @@ def resample_linear(x: np.ndarray, fps_in: float, fps_out: float) -> np.ndarray:
     return (1 - w) * x[lo] + w * x[hi]
 
 
-def resample_rotvec(rotvec: np.ndarray, fps_in: float, fps_out: float) -> np.ndarray:
-    """Slerp of axis-angle rotations along axis 0: (T, ..., 3) → (n, ..., 3).
-
-    Between source frames a and b the result is R_a · exp(w · log(R_aᵀ R_b)): the shortest arc.
-    """
+def slerp_rotvec(r0: np.ndarray, r1: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Slerp from axis-angle r0 to r1 (both (n, ..., 3)) at weights w (n,): R_0 · exp(w · log(R_0ᵀ R_1)),
+    the shortest arc."""
     import roma
     import torch
 
+    a = torch.as_tensor(r0, dtype=torch.float64)
+    b = torch.as_tensor(r1, dtype=torch.float64)
+    relative = roma.rotvec_composition([-a, b])  # log(R_0ᵀ R_1), angle ≤ π
+    w = torch.as_tensor(w, dtype=torch.float64).reshape((-1,) + (1,) * (a.ndim - 1))
+    return roma.rotvec_composition([a, w * relative]).numpy()
+
+
+def resample_rotvec(rotvec: np.ndarray, fps_in: float, fps_out: float) -> np.ndarray:
+    """Slerp of axis-angle rotations along axis 0: (T, ..., 3) → (n, ..., 3) (see `slerp_rotvec`)."""
     rotvec = np.asarray(rotvec)
     if fps_in == fps_out:
         return rotvec
     lo, hi, w = _bracket(resample_times(len(rotvec), fps_in, fps_out), len(rotvec))
-    r0 = torch.as_tensor(rotvec[lo], dtype=torch.float64)  # (n, ..., 3)
-    r1 = torch.as_tensor(rotvec[hi], dtype=torch.float64)
-    relative = roma.rotvec_composition([-r0, r1])  # log(R_aᵀ R_b), angle ≤ π
-    w = torch.as_tensor(w, dtype=torch.float64).reshape((-1,) + (1,) * (rotvec.ndim - 1))
-    return roma.rotvec_composition([r0, w * relative]).numpy().astype(rotvec.dtype, copy=False)
+    return slerp_rotvec(rotvec[lo], rotvec[hi], w).astype(rotvec.dtype, copy=False)
+
+
+def fill_invalid(values: np.ndarray, valid: np.ndarray, rotation: bool = False) -> np.ndarray:
+    """Replace the frames where `valid` (T,) is False: between two valid frames by interpolation
+    (slerp of (T, K·3) axis-angle values when `rotation`, else linear), before the first / after the
+    last valid frame by that frame's value. `values` (T, ...) must have at least one valid frame."""
+    values = np.asarray(values)
+    valid = np.asarray(valid, dtype=bool)
+    good = np.flatnonzero(valid)
+    bad = np.flatnonzero(~valid)
+    if len(bad) == 0:
+        return values
+    # each invalid frame between the valid frames good[k − 1] and good[k] (clamped at the ends)
+    k = np.searchsorted(good, bad)
+    lo, hi = good[np.maximum(k - 1, 0)], good[np.minimum(k, len(good) - 1)]
+    w = np.where(hi > lo, (bad - lo) / np.maximum(hi - lo, 1), 0.0)
+    out = values.copy()
+    if rotation:
+        shape = values.shape
+        per_joint = values.reshape(len(values), -1, 3)  # (T, K·3) → (T, K, 3)
+        out = out.reshape(per_joint.shape)
+        out[bad] = slerp_rotvec(per_joint[lo], per_joint[hi], w)
+        return out.reshape(shape)
+    w = w.reshape((-1,) + (1,) * (values.ndim - 1))
+    out[bad] = (1 - w) * values[lo] + w * values[hi]
+    return out
 
 
 def resample_params(params: dict[str, np.ndarray], fps_in: float, fps_out: float) -> dict[str, np.ndarray]:

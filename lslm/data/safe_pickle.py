@@ -4,7 +4,8 @@
 `safe_load` resolves only the globals needed to rebuild numpy arrays, numpy scalars, torch tensors and
 plain containers; anything else raises `UnsafePickleError` before it is imported or called.
 Torch tensors pickle their storage as a nested `torch.save` archive: that archive is opened with
-`torch.load(weights_only=True)`, torch's own restricted loader.
+`torch.load(weights_only=True)`, torch's own restricted loader, onto the CPU: a tensor saved from a GPU
+names its device in that archive ("cuda:0"), which a machine without one could not restore.
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ class SafeUnpickler(pickle.Unpickler):
         """Stand-in for torch.storage._load_from_bytes, which calls torch.load(weights_only=False)."""
         import torch
         try:
-            return torch.load(io.BytesIO(data), weights_only=True)
+            return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
         except pickle.UnpicklingError as e:
             raise UnsafePickleError(self.path, "torch storage", "tensor data only", got=str(e)[:200]) from e
 

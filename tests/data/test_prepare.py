@@ -40,13 +40,38 @@ def test_read_split_csv_published_layout(tmp_path):
                      + csv_row("bad_1-1", "caf").rstrip("\n").encode() + b"\xe9\n")
     errors = []
     rows = read_split_csv(path, on_error=lambda i, e: errors.append((i, e)))
-    assert rows == {"abc_0-1": {"text": 'He said "hi", then left.', "split": "val"},
-                    "abc_2-1": {"text": "Two.", "split": "val"}}
+    assert rows == {"abc_0-1": {"text": 'He said "hi", then left.', "split": "val", "fps": None, "repaired": False},
+                    "abc_2-1": {"text": "Two.", "split": "val", "fps": None, "repaired": False}}
     assert [i for i, _ in errors] == ["bad_1-1"]
     assert errors[0][1].field == "SENTENCE" and errors[0][1].path.endswith("val.csv:4")
     assert read_split_csv(path, split="test", on_error=lambda *a: None)["abc_2-1"]["split"] == "test"
     with pytest.raises(InvalidInputError, match="UTF-8"):
         read_split_csv(path)
+
+
+def test_read_split_csv_quotes_mojibake_ids_fps_and_repeats(tmp_path):
+    """CSV quoting as in the published files (wrapped, inner quotes doubled, even across a line end),
+    doubly encoded UTF-8 repaired, ids kept exactly, an FPS column read, a repeated id reported."""
+    mojibake = "my horse’s nose".encode("utf-8").decode("latin-1")  # horseâ\x80\x99s, as in the val file
+    header = HEADER.replace("\tSENTENCE\n", "\tSENTENCE\tFPS\n")
+    rows = [("-d5_11_12-5", '"They call it ""The General""."', "24"), ("_x_1-1", mojibake, "29.97"),
+            ("q_2-1", '"two\nlines"', "30"), ("_x_1-1", "the same id again", "30"), ("f_3-1", "bad rate", "fast"),
+            ("c_4-1", "Ça va, café?", "25")]
+    lines = [csv_row(name, text).replace("\n", f"\t{fps}\n") if "\n" not in text else
+             csv_row(name, "@").replace("@\n", f"{text}\t{fps}\n") for name, text, fps in rows]
+    path = tmp_path / "split_test.csv"
+    path.write_text(header + "".join(lines), encoding="utf-8")
+    errors = []
+    rows = read_split_csv(path, on_error=lambda i, e: errors.append((i, e)))
+    assert list(rows) == ["-d5_11_12-5", "_x_1-1", "q_2-1", "c_4-1"]
+    assert rows["-d5_11_12-5"] == {"text": 'They call it "The General".', "split": "test", "fps": 24.0,
+                                   "repaired": False}
+    assert rows["_x_1-1"] == {"text": "my horse’s nose", "split": "test", "fps": 29.97, "repaired": True}
+    assert rows["q_2-1"]["text"] == "two\nlines" and rows["q_2-1"]["fps"] == 30.0
+    assert rows["c_4-1"]["text"] == "Ça va, café?" and not rows["c_4-1"]["repaired"]  # real accents stay
+    assert [(i, e.field, e.path.rsplit(":", 1)[1]) for i, e in errors] == [("_x_1-1", "SENTENCE_NAME", "6"),
+                                                                          ("f_3-1", "FPS", "7")]
+    assert "first on line 3" in str(errors[0][1])
 
 
 def test_read_split_csv_needs_columns_and_split(tmp_path):
