@@ -15,6 +15,12 @@ tokenizer gets its own folder.
 
     python tools/encode_dataset.py --tokenizer runs/vq/final --data data/synthetic
     clips = load_codes("data/synthetic", "runs/vq/final", "train")   # [CodedClip(id, codes, text, gloss)]
+
+Raw motion files of any input format (SignAvatars `.pkl`, SMPLer-X folders, Motion-X / joints / feature
+`.npy`, lslm `.npz`) are converted the way `prepare_dataset.py` converts them (lslm.data.convert) and their
+codes written as JSONL, one {"id", "codes"} (or {"id", "error"}) row per file:
+
+    python tools/encode_dataset.py --tokenizer runs/vq/final --inputs clips/*.pkl --out codes.jsonl
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -220,23 +227,91 @@ def split_codes(data_dir: str | os.PathLike, split: str, tokenizer_dir: str | os
     return rows, codes, errors
 
 
+# ---- raw motion files ---------------------------------------------------------------------------
+
+def motion_file_codes(path: str | os.PathLike, tokenizer, fps: float | None = None, fmt: str | None = None,
+                      convert: dict | None = None) -> torch.Tensor:
+    """Codes (L,) long of one motion file of any input format (`lslm.data.convert.file_features`, the path
+    `prepare_dataset` takes, on the tokenizer's frame rate, skeleton and compat flag); `fmt` is detected
+    when None, `fps` is the file's frame rate (default: the format's), `convert` holds the other
+    `ConvertOptions` (translation policy, SMPL-X model, ...). Bad files raise InvalidInputError."""
+    from lslm.data.convert import file_features, options_for
+
+    features = file_features(path, options_for(tokenizer, **(convert or {})), fmt, fps,
+                             feature_dim=tokenizer.config.feature_dim)  # (T − 1, D)
+    if len(features) < tokenizer.downsample:
+        raise InvalidInputError(path, "features", f"at least {tokenizer.downsample} frames (one code)",
+                                got=len(features))
+    return tokenizer.encode(torch.as_tensor(features, dtype=torch.float32)).cpu()
+
+
+def file_ids(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """File stems as ids; the whole path where two stems collide."""
+    stems = [Path(p).stem for p in paths]
+    return [s if stems.count(s) == 1 else str(p) for s, p in zip(stems, paths)]
+
+
+def encode_files(tokenizer_dir: str | os.PathLike, paths: list[str | os.PathLike], out: str | os.PathLike, *,
+                 fps: float | None = None, fmt: str | None = None, convert: dict | None = None,
+                 device: str | None = None, progress: bool = True) -> dict:
+    """Codes of raw motion files (any input format, converted as `prepare_dataset.py` does) written to
+    the JSONL `out`, one row per input in order: {"id", "codes": [...]} or {"id", "error"}. Returns
+    {"out", "clips", "skipped"}."""
+    from tqdm.auto import tqdm
+
+    from lslm.tokenizer import Tokenizer
+
+    tokenizer = Tokenizer.from_pretrained(tokenizer_dir, device=device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    rows = []
+    for clip_id, path in tqdm(list(zip(file_ids(paths), paths)), desc="encode", unit="clip", disable=not progress):
+        try:
+            rows.append({"id": clip_id, "codes": motion_file_codes(path, tokenizer, fps, fmt, convert).tolist()})
+        except InvalidInputError as e:
+            rows.append({"id": clip_id, "error": str(e)})
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    skipped = [r for r in rows if "error" in r]
+    return {"out": str(out), "clips": len(rows) - len(skipped), "skipped": skipped}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python tools/encode_dataset.py`: 0 when codes are cached, 1 when no split has any clip, 2 on bad input."""
-    parser = argparse.ArgumentParser(description="Cache a prepared dataset's motion codes for one tokenizer.")
+    """`python tools/encode_dataset.py`: 0 when codes are cached (or files encoded), 1 when no split (file) has
+    any clip, 2 on bad input."""
+    from lslm.data.convert import add_convert_arguments, convert_overrides, input_formats
+
+    parser = argparse.ArgumentParser(description="Cache a prepared dataset's motion codes for one tokenizer, "
+                                     "or write the codes of raw motion files.")
     parser.add_argument("--tokenizer", required=True, help="tokenizer folder (Tokenizer.save_pretrained)")
-    parser.add_argument("--data", required=True, help="prepared dataset folder")
+    parser.add_argument("--data", help="prepared dataset folder")
     parser.add_argument("--splits", nargs="+", default=["train", "val", "test"])
+    parser.add_argument("--inputs", nargs="+", help="raw motion files of any format (instead of --data)")
+    parser.add_argument("--out", help="with --inputs: JSONL output, one {id, codes} row per file")
+    parser.add_argument("--format", choices=input_formats(), help="format of --inputs (default: detected per file)")
+    add_convert_arguments(parser)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--device", default=None, help="default: cuda when available, else cpu")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    if bool(args.data) == bool(args.inputs):
+        parser.error("give --data DIR or --inputs FILE ..., not both")
+    if args.inputs and not args.out:
+        parser.error("--inputs needs --out FILE.jsonl")
     keep_freed_memory()  # batched encoding on CPU page-faults less (lslm.cpu_memory)
     try:
-        summary = encode_dataset(args.tokenizer, args.data, args.splits, args.batch_size, args.device,
-                                 progress=not args.no_progress)
+        if args.inputs:
+            result = encode_files(args.tokenizer, args.inputs, args.out, fps=args.source_fps, fmt=args.format,
+                                  convert=convert_overrides(args), device=args.device, progress=not args.no_progress)
+        else:
+            summary = encode_dataset(args.tokenizer, args.data, args.splits, args.batch_size, args.device,
+                                     progress=not args.no_progress)
     except LslmError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if args.inputs:
+        for row in result["skipped"]:
+            print(f"skipped {row['id']}: {row['error']}", file=sys.stderr)
+        print(f"encoded {result['clips']} files, skipped {len(result['skipped'])}; wrote {result['out']}")
+        return 0 if result["clips"] else 1
     print(f"codes cache: {summary['cache']}")
     for split, s in summary["splits"].items():
         print(f"  {split}: {s['status']}, {s['clips']} clips, {s['skipped']} skipped")

@@ -196,3 +196,22 @@ def add_convert_arguments(parser) -> None:
                        help=f"SignAvatars table to read (default {d.signavatars_params}, the smoothed fit)")
     group.add_argument("--invalid-hands", choices=INVALID_HANDS, default=d.invalid_hands,
                        help=f"SignAvatars hand frames flagged invalid (default {d.invalid_hands})")
+
+
+def convert_overrides(args) -> dict:
+    """The `ConvertOptions` fields set by `add_convert_arguments` flags (fps, compat and the target
+    skeleton are not among them: a tokenizer or prepare's own flags fix those)."""
+    return {"model_path": args.smplx_model, "flat_hand_mean": args.flat_hand_mean, "translation": args.translation,
+            "signavatars_params": args.signavatars_params, "invalid_hands": args.invalid_hands}
+
+
+def input_formats() -> list[str]:
+    """What `file_features` reads: every adapter format and `features`."""
+    return [*ADAPTERS, FEATURES]
+
+
+def options_for(tokenizer, **overrides) -> ConvertOptions:
+    """ConvertOptions on a tokenizer's frame rate, compat flag and target skeleton (what its training
+    data was prepared with), plus `overrides` (translation policy, SMPL-X model, ...)."""
+    offsets = tuple(map(tuple, np.asarray(tokenizer.target_skeleton.offsets, dtype=np.float64).tolist()))
+    return ConvertOptions(fps=tokenizer.fps, compat=tokenizer.compat, target_offsets=offsets, **overrides)

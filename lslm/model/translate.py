@@ -4,10 +4,12 @@
     python tools/translate.py --model runs/lslm/final --data data/synthetic --split test --out preds.jsonl
     rows = translate_split("runs/lslm/final", "data/synthetic", "test", num_beams=5)   # [{id, prediction, reference}]
 
-Inputs: joints `.npy` (T, 52, 3), feature `.npy` (T, 623) (raw, at the tokenizer's frame rate), raw lslm
-`.npz` clips (SMPL-X parameters through `smplx_to_joints` on the clip's `rest_offsets`, as
-`lslm.data.prepare` does). A dataset split uses its codes cache (tools/encode_dataset.py) for the model's
-tokenizer when there is one, else encodes the split's features on the fly.
+Inputs: raw clips of every format `prepare_dataset.py` reads (SignAvatars `.pkl`, SMPLer-X folders, Motion-X
+`.npy`, joints `.npy` (T, 52, 3), lslm `.npz`; detected per file, or `--format`), converted exactly as
+`prepare_dataset.py` converts them (`lslm.data.convert`, on the tokenizer's frame rate, skeleton and compat
+flag), or feature `.npy` (T, 623) (raw, at the tokenizer's frame rate). A dataset split uses its codes cache
+(tools/encode_dataset.py) for the model's tokenizer when there is one, else encodes the split's features on
+the fly.
 Clips go to `LSLM.generate` in batches of similar code length (less padding); greedy output is the
 same as translating one clip at a time. `prompt="held-out"` (`--prompt held-out`) translates with the
 instruction phrasings held out of training (assets/templates/instruct.json, "m2t"), clip i with
@@ -28,6 +30,8 @@ from pathlib import Path
 import torch
 
 from lslm.cpu_memory import keep_freed_memory
+from lslm.data.codes import file_ids, motion_file_codes
+from lslm.data.convert import add_convert_arguments, convert_overrides, input_formats
 from lslm.errors import InvalidInputError, LslmError
 
 # The paper does not state its decoding. Greedy is deterministic, batch-invariant and what MotionGPT
@@ -50,41 +54,6 @@ def generation_kwargs(**overrides) -> dict:
 
 
 # ---- reading inputs ---------------------------------------------------------------------------------
-
-def motion_file_codes(path: str | os.PathLike, tokenizer, fps: float | None = None) -> torch.Tensor:
-    """Codes (L,) long of one motion file; `fps` is the frame rate of a joints `.npy` (default: the
-    tokenizer's). Bad files raise InvalidInputError naming the file and the field."""
-    from lslm.data.adapters import check_array, load_joints, load_lslm, load_npy
-    from lslm.data.prepare import clip_to_joints
-
-    path = Path(path)
-    D, J = tokenizer.config.feature_dim, tokenizer.target_skeleton.num_joints
-    if path.suffix == ".npz":
-        joints = clip_to_joints(load_lslm(path).resampled(tokenizer.fps))  # (T, J, 3)
-    elif path.suffix == ".npy":
-        array = load_npy(path)
-        if array.ndim == 2 and array.shape[1] == D:
-            features = check_array(path, "features", array, (None, D))  # (T, D)
-            if len(features) < tokenizer.downsample:
-                raise InvalidInputError(path, "features", f"at least {tokenizer.downsample} frames (one code)",
-                                        got=len(features))
-            return tokenizer.encode(torch.as_tensor(features, dtype=torch.float32)).cpu()
-        if array.ndim != 3 or array.shape[1:] != (J, 3):
-            raise InvalidInputError(path, "array", f"joints (T, {J}, 3) or features (T, {D})", got=array.shape)
-        joints = load_joints(path, fps=fps or tokenizer.fps).resampled(tokenizer.fps).joints
-    else:
-        raise InvalidInputError(path, "suffix", "a joints or features .npy, or a raw lslm .npz", got=path.suffix)
-    if len(joints) <= tokenizer.downsample:
-        raise InvalidInputError(path, "joints", f"at least {tokenizer.downsample + 1} frames (one code)",
-                                got=len(joints))
-    return tokenizer.encode_joints(torch.as_tensor(joints, dtype=torch.float32)).cpu()
-
-
-def _file_ids(paths: Sequence[str | os.PathLike]) -> list[str]:
-    """File stems as ids; the whole path where two stems collide."""
-    stems = [Path(p).stem for p in paths]
-    return [s if stems.count(s) == 1 else str(p) for s, p in zip(stems, paths)]
-
 
 # ---- translating ------------------------------------------------------------------------------------
 
@@ -168,16 +137,17 @@ def translate_split(model_dir: str | os.PathLike, data_dir: str | os.PathLike, s
 
 
 def translate_files(model_dir: str | os.PathLike, paths: Sequence[str | os.PathLike], *, fps: float | None = None,
+                    fmt: str | None = None, convert: dict | None = None,
                     batch_size: int = DEFAULT_BATCH_SIZE, prompt: str | None = None, device: str | None = None,
                     progress: bool = True, **gen_kwargs) -> list[dict]:
-    """Translate motion files: [{"id" (file stem), "prediction"}] in input order ("error" for a file
-    that could not be read; its prediction is empty)."""
+    """Translate motion files of any input format (`motion_file_codes`): [{"id" (file stem),
+    "prediction"}] in input order ("error" for a file that could not be read; its prediction is empty)."""
     model = _load_model(model_dir, device)
-    ids = _file_ids(paths)
+    ids = file_ids(paths)
     codes, errors = {}, {}
     for clip_id, path in zip(ids, paths):
         try:
-            codes[clip_id] = motion_file_codes(path, model.motion_tokenizer, fps)
+            codes[clip_id] = motion_file_codes(path, model.motion_tokenizer, fps, fmt, convert)
         except InvalidInputError as e:
             errors[clip_id] = str(e)
     return _rows(ids, codes, errors, model, batch_size, prompt, progress, generation_kwargs(**gen_kwargs))
@@ -188,7 +158,8 @@ def translate_files(model_dir: str | os.PathLike, paths: Sequence[str | os.PathL
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Translate sign motion to English with a trained LSLM.")
     p.add_argument("--model", required=True, help="LSLM folder (LSLM.save_pretrained), e.g. RUN/final")
-    p.add_argument("inputs", nargs="*", help="joints .npy (T, 52, 3), features .npy (T, 623), raw lslm .npz")
+    p.add_argument("inputs", nargs="*", help="raw clips of any format (SignAvatars .pkl, SMPLer-X folder, Motion-X "
+                   ".npy, joints .npy (T, 52, 3), lslm .npz) or features .npy (T, 623)")
     p.add_argument("--data", help="prepared dataset folder (instead of inputs)")
     p.add_argument("--split", default="test", help="split of --data (default test)")
     p.add_argument("--out", required=True, help="JSONL output: id, prediction, reference when known")
@@ -205,7 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-p", type=float, help="with --do-sample")
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
                    help=f"clips per batch (default {DEFAULT_BATCH_SIZE}); beam search makes num_beams rows of each")
-    p.add_argument("--fps", type=float, help="frame rate of joints .npy inputs (default: the tokenizer's)")
+    p.add_argument("--format", choices=input_formats(), help="format of the inputs (default: detected per file)")
+    add_convert_arguments(p)
+    p.add_argument("--fps", dest="source_fps", type=float, help=argparse.SUPPRESS)  # the old name of --source-fps
     p.add_argument("--device", help="default: cuda when available, else cpu")
     p.add_argument("--no-progress", action="store_true")
     return p
@@ -230,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.data:
             rows = translate_split(args.model, args.data, args.split, **common, **gen)
         else:
-            rows = translate_files(args.model, args.inputs, fps=args.fps, **common, **gen)
+            rows = translate_files(args.model, args.inputs, fps=args.source_fps, fmt=args.format,
+                                   convert=convert_overrides(args), **common, **gen)
     except LslmError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

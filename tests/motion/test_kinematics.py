@@ -11,6 +11,7 @@ import torch
 from lslm.errors import InvalidInputError
 from lslm.motion import Skeleton, default_rest_skeleton, smplx_to_joints
 from lslm.motion.kinematics import SMPLX_TO_52
+from shared_data import PEER_DATA
 
 smplx = pytest.importorskip("smplx")
 
@@ -196,7 +197,7 @@ def test_rest_skeleton_asset_is_a_plausible_adult():
 
 
 def test_real_amass_sequence_on_the_rest_skeleton():
-    path = Path("/work/shared/peer-data/amass/amass_sample.npz")
+    path = PEER_DATA / "amass" / "amass_sample.npz"
     if not path.exists():
         pytest.skip("peer data absent")
     clip = np.load(path)

@@ -1,5 +1,4 @@
 """Rendering: gif/mp4 frame counts, compare mode, strips, the CLI's inputs, and bad input errors."""
-from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
@@ -10,6 +9,7 @@ from lslm.errors import InvalidInputError
 from lslm.motion import default_rest_skeleton, smplx_to_joints
 from lslm.viz import face_front, render_motion, render_strip
 from lslm.viz.cli import load_joints, main
+from shared_data import PEER_DATA
 
 
 def _wave(frames: int = 7) -> np.ndarray:
@@ -104,7 +104,7 @@ def test_cli_inputs(tmp_path):
         load_joints(tmp_path / "missing.npy")
 
 
-HUMANML3D = Path("/work/shared/peer-data/humanml3d")
+HUMANML3D = PEER_DATA / "humanml3d"
 
 
 @pytest.mark.skipif(not (HUMANML3D / "HumanML3D_new_joint_vecs_012314.npy").exists(), reason="no peer data")
