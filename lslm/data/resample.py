@@ -4,7 +4,8 @@ Output frame k sits at source time k · fps_in / fps_out (in source frames), k =
 n = round((T − 1) · fps_out / fps_in) + 1, so the first frame is kept and the clip keeps its
 duration to within half an output frame (the last time is clipped to T − 1).
 Rotations (axis-angle) are interpolated with slerp (the geodesic on SO(3), via roma), positions,
-translations and other per-frame values linearly.
+translations and other per-frame values linearly. `fill_invalid` interpolates the same way across frames
+flagged invalid (SignAvatars' undetected hands, frames missing from a fit).
 """
 from __future__ import annotations
 
@@ -68,19 +69,20 @@ def fill_invalid(values: np.ndarray, valid: np.ndarray, rotation: bool = False) 
     bad = np.flatnonzero(~valid)
     if len(bad) == 0:
         return values
-    # each invalid frame between the valid frames good[k − 1] and good[k] (clamped at the ends)
+    # each invalid frame between the valid frames good[k − 1] and good[k]; at the ends lo = hi (held)
     k = np.searchsorted(good, bad)
     lo, hi = good[np.maximum(k - 1, 0)], good[np.minimum(k, len(good) - 1)]
-    w = np.where(hi > lo, (bad - lo) / np.maximum(hi - lo, 1), 0.0)
     out = values.copy()
+    out[bad] = values[lo]
+    inside = hi > lo
+    bad, lo, hi = bad[inside], lo[inside], hi[inside]
+    w = (bad - lo) / (hi - lo)
     if rotation:
-        shape = values.shape
         per_joint = values.reshape(len(values), -1, 3)  # (T, K·3) → (T, K, 3)
-        out = out.reshape(per_joint.shape)
-        out[bad] = slerp_rotvec(per_joint[lo], per_joint[hi], w)
-        return out.reshape(shape)
-    w = w.reshape((-1,) + (1,) * (values.ndim - 1))
-    out[bad] = (1 - w) * values[lo] + w * values[hi]
+        out[bad] = slerp_rotvec(per_joint[lo], per_joint[hi], w).reshape((len(bad),) + values.shape[1:])
+    else:
+        w = w.reshape((-1,) + (1,) * (values.ndim - 1))
+        out[bad] = (1 - w) * values[lo] + w * values[hi]
     return out
 
 
