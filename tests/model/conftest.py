@@ -55,3 +55,16 @@ def build_model():
         torch.manual_seed(1)
         return LSLM(LSLMConfig(llm=str(base_dir or "tiny"), **fields), llm, tok, make_motion_tokenizer()).eval()
     return build
+
+
+@pytest.fixture(scope="session")
+def model_dir(build_model, tmp_path_factory):
+    """A saved tiny LSLM in which the motion visibly steers the output: a codebook shrunk to the scale of
+    the random encoder's outputs (so clips get varied codes) and a projector scaled up."""
+    path = tmp_path_factory.mktemp("run") / "final"
+    model = build_model()
+    with torch.no_grad():
+        model.motion_tokenizer.model.quantizer.codebook.mul_(0.1)
+        model.projector.linear_2.weight.mul_(30)
+    model.save_pretrained(path)
+    return path

@@ -19,19 +19,6 @@ CLIPS = [("a", 17, "test"), ("b", 8, "test"), ("short", 2, "test"), ("c", 30, "t
 
 
 @pytest.fixture(scope="module")
-def model_dir(build_model, tmp_path_factory):
-    """A saved tiny LSLM in which the motion visibly steers the output: a codebook shrunk to the scale of
-    the random encoder's outputs (so clips get varied codes) and a projector scaled up."""
-    path = tmp_path_factory.mktemp("run") / "final"
-    model = build_model()
-    with torch.no_grad():
-        model.motion_tokenizer.model.quantizer.codebook.mul_(0.1)
-        model.projector.linear_2.weight.mul_(30)
-    model.save_pretrained(path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def model(model_dir):
     from lslm.model import LSLM
 
