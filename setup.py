@@ -7,7 +7,8 @@ from setuptools import find_packages, setup
 # torch is left unpinned on purpose: install it first (`make` does, TORCH_SPEC overrides), and any
 # version already installed satisfies this requirement, so pip never swaps it for another build.
 CORE = ["torch", "numpy>=1.24", "scipy>=1.10", "einops>=0.7", "roma>=1.4", "omegaconf>=2.3",
-        "safetensors>=0.4", "tqdm>=4.60"]
+        "safetensors>=0.4", "tqdm>=4.60",
+        "ftfy>=6.1"]  # repairs the doubly encoded UTF-8 of published split files (lslm.data.read_split_csv)
 EXTRAS = {
     "smplx": ["smplx>=0.1.28"],
     "viz": ["matplotlib>=3.7", "imageio>=2.31", "imageio-ffmpeg>=0.5", "pillow>=10"],

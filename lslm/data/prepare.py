@@ -28,7 +28,6 @@ from lslm.data.convert import (
     ConvertOptions,
     add_convert_arguments,
     clip_features,
-    clip_to_joints,  # noqa: F401 — re-exported: lslm.data.prepare.clip_to_joints
     read_clip,
 )
 from lslm.data.manifest import (

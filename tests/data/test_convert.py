@@ -167,6 +167,9 @@ def test_prepare_writes_what_file_features_gives(tmp_path):
                                      "clips": {"c": {"hand_frames_interpolated": 2}}}
         np.testing.assert_array_equal(np.load(tmp_path / policy / "features" / "c.npy"),
                                       file_features(tmp_path / "in" / "c.pkl", ConvertOptions(translation=policy)))
+    root_speed = {policy: np.abs(np.load(tmp_path / policy / "features" / "c.npy")[:, 1:3]).max()
+                  for policy in ("drop", "keep")}  # root linear velocity x, z
+    assert root_speed["drop"] < 1e-6 < 0.01 < root_speed["keep"]  # the policy reaches the features
     # a resumed run keeps the repairs of the clips it did not redo
     assert prepare("signavatars", tmp_path / "in", tmp_path / "drop", progress=False)["repairs"]["totals"] == \
         {"hand_frames_interpolated": 2}
