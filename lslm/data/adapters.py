@@ -34,7 +34,7 @@ class MotionClip:
     params: dict[str, np.ndarray] | None = None  # smplx kwarg names; per-frame arrays (T, ...)
     joints: np.ndarray | None = None  # (T, 52, 3)
     rest_offsets: np.ndarray | None = None  # (52, 3): rest skeleton for FK when no SMPL-X model is given
-    y_down: bool = False  # camera frame: joints are rotated 180° about X after FK
+    y_down: bool = False  # camera frame: translation policy (lslm.data.convert), joints rotated 180° about X after FK
     meta: dict = field(default_factory=dict)
 
     @property

@@ -34,7 +34,7 @@ from lslm.data.adapters import (
     load_npy,
     npy_shape,
 )
-from lslm.errors import InvalidInputError
+from lslm.errors import ConfigError, InvalidInputError
 
 TRANSLATION_POLICIES = ("drop", "smooth", "keep")
 DEFAULT_TRANSLATION = "drop"
@@ -57,8 +57,11 @@ class ConvertOptions:
     invalid_hands: str = "interpolate"  # SignAvatars hand frames flagged invalid: interpolate | keep
 
     def __post_init__(self):
-        if self.translation not in TRANSLATION_POLICIES:
-            raise InvalidInputError(None, "translation", f"one of {TRANSLATION_POLICIES}", got=self.translation)
+        for flag, value, allowed in (("--translation", self.translation, TRANSLATION_POLICIES),
+                                     ("--signavatars-params", self.signavatars_params, tuple(SIGNAVATARS_LAYOUTS)),
+                                     ("--invalid-hands", self.invalid_hands, INVALID_HANDS)):
+            if value not in allowed:
+                raise ConfigError(f"{flag}: expected one of {list(allowed)}, got {value!r}")
 
 
 # ---- reading -----------------------------------------------------------------------------------------

@@ -3,10 +3,12 @@
     python data_prep/prepare_dataset.py --format signavatars --input PKL_DIR --output data/how2sign \
         --split-csv how2sign_realigned_train.csv how2sign_realigned_val.csv how2sign_realigned_test.csv
 
-Per clip: read and validate (lslm.data.adapters) → resample to --fps → joints (SMPL-X FK, camera frame
-rotated to y-up) → 623-dim features on the target skeleton → OUT/features/<id>.npy. Then a Normalizer is
-fitted on the train split only. Clips run in parallel processes; a clip whose feature file exists is not
-redone (resume); every clip that cannot be used is skipped and listed with its reason in report.json.
+Per clip (lslm.data.convert, the path translate and encode_dataset take for raw files): read and validate
+(lslm.data.adapters) → camera translation policy (--translation) → resample to --fps → joints (SMPL-X FK,
+camera frame rotated to y-up) → 623-dim features on the target skeleton → OUT/features/<id>.npy. Then a
+Normalizer is fitted on the train split only. Clips run in parallel processes; a clip whose feature file
+exists is not redone (resume); every clip or split-file row that cannot be used is skipped and listed with
+its reason in report.json, with what the adapters repaired.
 """
 from __future__ import annotations
 
@@ -21,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lslm.data.adapters import ADAPTERS, INVALID_HANDS, SIGNAVATARS_LAYOUTS
+from lslm.data.adapters import ADAPTERS
 from lslm.data.convert import (
     DEFAULT_TRANSLATION,
-    TRANSLATION_POLICIES,
     ConvertOptions,
     add_convert_arguments,
     clip_features,
@@ -240,11 +241,6 @@ def prepare(fmt: str, input_dir: str | Path, output: str | Path, split_csvs: lis
         raise ConfigError(f"--format: expected one of {sorted(ADAPTERS)}, got {fmt!r}")
     if fmt == "lslm" and split_csvs:
         raise ConfigError("--split-csv: a raw lslm folder takes texts and splits from its manifest.jsonl")
-    for flag, value, allowed in (("--translation", translation, TRANSLATION_POLICIES),
-                                 ("--signavatars-params", signavatars_params, tuple(SIGNAVATARS_LAYOUTS)),
-                                 ("--invalid-hands", invalid_hands, INVALID_HANDS)):
-        if value not in allowed:
-            raise ConfigError(f"{flag}: expected one of {list(allowed)}, got {value!r}")
     input_dir, output = Path(input_dir), Path(output)
     if not input_dir.is_dir():
         raise InvalidInputError(input_dir, "--input", "a folder", got="no such folder")

@@ -21,7 +21,7 @@ from lslm.data.convert import (
 from lslm.data.prepare import prepare
 from lslm.data.resample import fill_invalid
 from lslm.data.safe_pickle import safe_load
-from lslm.errors import InvalidInputError
+from lslm.errors import ConfigError, InvalidInputError
 from lslm.motion import smplx_to_joints
 
 RNG = np.random.default_rng(3)
@@ -111,7 +111,7 @@ def test_translation_policies():
     np.testing.assert_allclose(smooth[:, 2], np.median(track[:, 2]))  # depth held
     assert np.abs(smooth[:, 0] - 0.05 * t).max() < 0.02  # the drift stays, the jump is gone
     np.testing.assert_allclose(smooth[:, 1], 0.78)
-    with pytest.raises(InvalidInputError, match="translation"):
+    with pytest.raises(ConfigError, match="--translation"):
         ConvertOptions(translation="zero")
 
 
