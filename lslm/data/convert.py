@@ -75,8 +75,8 @@ def detect_format(path: str | Path) -> str:
     if not path.exists():
         raise InvalidInputError(path, "file", "an existing file or folder", got="no such path")
     got = f"shape {npy_shape(path)}" if path.suffix == ".npy" else (path.suffix or "a folder")
-    raise InvalidInputError(path, "format", "one of " + ", ".join(
-        f"{n}" for n in ADAPTERS) + " (see docs/data.md; or name it with --format)", got=got)
+    raise InvalidInputError(path, "format", f"one of {', '.join(ADAPTERS)} (docs/data.md; or name it with --format)",
+                            got=got)
 
 
 def read_clip(path: str | Path, fmt: str | None = None, fps: float | None = None,

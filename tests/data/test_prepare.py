@@ -250,3 +250,27 @@ def test_prepare_signavatars_with_split_csvs(tmp_path):
     feats = np.load(out / "features" / "a_0-1.npy")
     head_y = feats[0, 4 + 3 * (15 - 1) + 1]  # position block: joint 15 (head) relative to the root
     assert head_y > 0.3
+
+
+def test_prepare_exclude_list_fps_column_and_repeated_ids(tmp_path):
+    """--exclude leaves clips out (listed), a split file's FPS column sets each clip's source rate, and an id
+    listed twice is reported with the first row used."""
+    pkls = tmp_path / "pkls"
+    pkls.mkdir()
+    flat = np.zeros((9, 182))
+    flat[:, 0] = np.pi
+    for name in ("-a_0-1", "_b_1-1", "c_2-1"):
+        (pkls / f"{name}.pkl").write_bytes(pickle.dumps({"smplx": flat}))
+    header = HEADER.replace("\tSENTENCE\n", "\tSENTENCE\tFPS\n")
+    split = tmp_path / "how2sign_realigned_train.csv"
+    split.write_text(header + "".join(csv_row(n, t).replace("\n", f"\t{fps}\n") for n, t, fps in
+                                      [("-a_0-1", "A.", "24"), ("_b_1-1", "B.", "12"), ("-a_0-1", "Again.", "30"),
+                                       ("c_2-1", "C.", "24")]))
+    (tmp_path / "exclude.txt").write_text("# signer withdrew\nc_2-1\n\n")
+    assert main(["--format", "signavatars", "--input", str(pkls), "--output", str(tmp_path / "out"), "--split-csv",
+                 str(split), "--exclude", str(tmp_path / "exclude.txt"), "--workers", "1", "--no-progress"]) == 0
+    rows = {r["id"]: r for r in read_manifest(tmp_path / "out" / "manifest.jsonl")}
+    assert {i: (r["text"], r["frames"]) for i, r in rows.items()} == {"-a_0-1": ("A.", 10), "_b_1-1": ("B.", 20)}
+    report = json.loads((tmp_path / "out" / "report.json").read_text())  # 9 frames at 24 → 11, at 12 → 21
+    assert {(s["id"], s["error"]) for s in report["skipped"]} == {("-a_0-1", "DuplicateId"), ("c_2-1", "Excluded")}
+    assert next(s for s in report["skipped"] if s["error"] == "DuplicateId")["path"].endswith("train.csv:4")
