@@ -345,7 +345,8 @@ def _npy_of(*shape: int | None) -> Callable[[Path], bool]:
 
 
 def _npz_folder(path: Path) -> bool:
-    return path.is_dir() and any(path.glob("*.npz"))
+    """A folder of per-frame .npz files, directly or in its smplx/ (SMPLer-X's results layout)."""
+    return path.is_dir() and (any(path.glob("*.npz")) or any(path.glob("smplx/*.npz")))
 
 
 @dataclass(frozen=True)
