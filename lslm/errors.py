@@ -34,3 +34,11 @@ class ConfigError(LslmError, ValueError):
 
 class CheckpointMismatchError(LslmError, ValueError):
     """A checkpoint was made with a different tokenizer, codebook size or feature layout."""
+
+
+class MissingExtraError(LslmError, ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it."""
+
+    def __init__(self, package: str, extra: str, purpose: str):
+        self.package, self.extra = package, extra
+        super().__init__(f"{purpose} needs {package}, which is not installed: pip install \"lslm[{extra}]\"")

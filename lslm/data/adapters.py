@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lslm.data.resample import resample_linear, resample_params
+from lslm.data.resample import fill_frames, mask_runs, resample_linear, resample_params
 from lslm.data.safe_pickle import safe_load
 from lslm.errors import InvalidInputError
 
@@ -206,29 +206,127 @@ def load_signavatars(path, fps: float = 24.0, params: str = "smplx",
                       meta={"source": "signavatars", "params": params, "repairs": repairs})
 
 
-def _frame_number(path: Path) -> int:
+SMPLERX_MAX_GAP = 8  # frames without a detection: up to this many interpolated (slerp), longer held
+
+
+def _frame_person(path: Path) -> tuple[int, int]:
+    """(frame, person) of a per-frame file: SMPLer-X names them `{frame:05}_{person}`; a name with one
+    number (or any other) is read as the frame of person 0 by its last number."""
+    match = re.fullmatch(r"(\d+)_(\d+)", path.stem)
+    if match:
+        return int(match.group(1)), int(match.group(2))
     digits = re.findall(r"\d+", path.stem)
     if not digits:
-        raise InvalidInputError(path, "file name", "a frame number in the name", got=path.name)
-    return int(digits[-1])
+        raise InvalidInputError(path, "file name", "a frame number in the name ({frame:05}_{person}.npz)",
+                                got=path.name)
+    return int(digits[-1]), 0
 
 
-def load_smplerx(folder, fps: float = 24.0) -> MotionClip:
-    """SMPLer-X output: one `.npz` per frame in `folder`, ordered by the frame number in the name.
+def _smplerx_meta(path: Path) -> dict | None:
+    """meta/{frame}_{person}.json next to smplx/ (focal, princpt, bbox), or None when absent."""
+    import json
 
-    Per frame: global_orient (3), body_pose (21, 3), left/right_hand_pose (15, 3), transl (3),
-    optional jaw_pose (3), betas (10), expression (10) (any leading 1-sized axes are accepted).
-    Camera frame (y down). Betas are averaged over the clip.
+    meta = path.parent.parent / "meta" / f"{path.stem}.json"
+    if path.parent.name != "smplx" or not meta.is_file():
+        return None
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        return {"focal": check_array(meta, "focal", np.asarray(data["focal"], dtype=np.float64), (2,)),
+                "princpt": check_array(meta, "princpt", np.asarray(data["princpt"], dtype=np.float64), (2,)),
+                "bbox": check_array(meta, "bbox", np.asarray(data["bbox"], dtype=np.float64), (4,))}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise InvalidInputError(meta, "meta", "JSON with focal (2), princpt (2) and bbox (x, y, w, h)",
+                                got=f"{type(e).__name__}: {e}") from e
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _follow_person(frames: dict[int, dict[int, Path]], metas: dict[Path, dict | None]) -> dict[int, Path]:
+    """One file per frame: the largest box first, then in each frame the box that overlaps the previous
+    choice most (the largest when none overlaps); person 0 where there are no boxes."""
+    chosen, previous = {}, None
+    for frame in sorted(frames):
+        people = frames[frame]
+        boxes = {p: metas[f]["bbox"] for p, f in people.items() if metas[f] is not None}
+        if len(boxes) != len(people):
+            person = min(people)
+        else:
+            largest = max(boxes, key=lambda p: boxes[p][2] * boxes[p][3])
+            person = largest
+            if previous is not None:
+                overlap = {p: _iou(box, previous) for p, box in boxes.items()}
+                best = max(overlap, key=overlap.get)
+                person = best if overlap[best] > 0 else largest
+            previous = boxes[person]
+        chosen[frame] = people[person]
+    return chosen
+
+
+def _consistent_transl(transl: np.ndarray, metas: list[dict | None]) -> np.ndarray | None:
+    """SMPLer-X's `transl` belongs to a virtual camera per crop (focal f, principal point c, both in image
+    pixels, that follow the box). Re-expressed for one camera of the clip (focal F = the median f,
+    principal point C = the median c) the projection is unchanged:
+    Z' = Z·F/f, X' = X + (c_x − C_x)·Z/f_x, Y' = Y + (c_y − C_y)·Z/f_y. None when a frame has no meta."""
+    if any(m is None for m in metas):
+        return None
+    focal = np.stack([m["focal"] for m in metas])  # (T, 2)
+    princpt = np.stack([m["princpt"] for m in metas])
+    big_f, big_c = np.median(focal, axis=0), np.median(princpt, axis=0)
+    z = transl[:, 2]
+    out = np.empty_like(transl)
+    out[:, :2] = transl[:, :2] + (princpt - big_c) * (z / focal.T).T
+    out[:, 2] = z * big_f.mean() / focal.mean(-1)
+    return out
+
+
+def load_smplerx(folder, fps: float = 24.0, num_frames: int | None = None,
+                 max_gap: int = SMPLERX_MAX_GAP) -> MotionClip:
+    """SMPLer-X (or lslm's SMPLest-X driver) output of one video, camera frame (y down).
+
+    `folder` is the video's results folder (`smplx/{frame:05}_{person}.npz`, `meta/{frame:05}_{person}.json`)
+    or a folder of per-frame `.npz` files. Per file: global_orient (3), body_pose (21, 3), left/right_hand_pose
+    (15, 3), transl (3), optional jaw_pose (3), betas (10), expression (10) (leading 1-sized axes accepted).
+
+    - Frames are numbered from 1 (the image numbers SMPLer-X read); the clip runs from frame 1 to the last
+      file, or to `num_frames` (the video's count) when given. Frames without a file (nobody detected)
+      are filled, gaps of at most `max_gap` frames by slerp, longer ones held, and listed in
+      meta["gaps"]; meta["detected"] (T,) says which frames were estimated. No frame is dropped.
+    - Several people in a frame: one is followed through the clip (the largest box, then box overlap).
+    - `transl` is re-expressed in one camera for the clip from meta/*.json; without meta it is dropped
+      (zeros), as meta["transl"] says. Betas are averaged over the detected frames.
     """
     folder = Path(folder)
-    files = sorted(folder.glob("*.npz"), key=_frame_number)
-    numbers = [_frame_number(f) for f in files]
-    if len(set(numbers)) != len(numbers):
-        raise InvalidInputError(folder, "frame files", "one file per frame number", got="duplicate numbers")
-    check_frames(folder, "frame files", len(files))
+    if (folder / "smplx").is_dir():
+        folder = folder / "smplx"
+    files = sorted(folder.glob("*.npz"))
+    if not files:
+        raise InvalidInputError(folder, "frame files", "SMPLer-X per-frame .npz files ({frame:05}_{person}.npz)",
+                                got="none")
+    by_frame: dict[int, dict[int, Path]] = {}
+    for f in files:
+        frame, person = _frame_person(f)
+        if person in by_frame.setdefault(frame, {}):
+            raise InvalidInputError(f, "file name", "one file per frame and person",
+                                    got=f"frame {frame} person {person} twice")
+        by_frame[frame][person] = f
+    metas = {f: _smplerx_meta(f) for f in files}
+    chosen = _follow_person(by_frame, metas)
+    first = min(1, min(chosen))
+    last = max(max(chosen), first + num_frames - 1) if num_frames else max(chosen)
+    t = last - first + 1
+    check_frames(folder, "frames", t)
+
     frames: dict[str, list[np.ndarray]] = {}
     optional = {"betas": 10, "expression": 10}
-    for f in files:
+    for frame in sorted(chosen):
+        f = chosen[frame]
         data = load_npz(f)
         for key, size in {**PARAM_SIZES, **optional}.items():
             if key not in data:
@@ -238,12 +336,30 @@ def load_smplerx(folder, fps: float = 24.0) -> MotionClip:
             # (1, 21, 3), (21, 3), (63,) … → (size,)
             value = check_array(f, key, np.reshape(data[key], -1), (size,))
             frames.setdefault(key, []).append(value)
-    params = {key: np.stack(values) for key, values in frames.items()}
-    if any(len(v) != len(files) for v in params.values()):
+    if any(len(v) != len(chosen) for v in frames.values()):
         raise InvalidInputError(folder, "frame files", "the same keys in every frame")
-    if "betas" in params:
-        params["betas"] = params["betas"].mean(0)
-    return MotionClip(str(folder), fps, params=params, y_down=True, meta={"source": "smplerx"})
+    detected = np.zeros(t, dtype=bool)
+    detected[[frame - first for frame in sorted(chosen)]] = True
+    consistent = _consistent_transl(np.stack(frames["transl"]), [metas[chosen[k]] for k in sorted(chosen)])
+    params = {}
+    for key, values in frames.items():
+        if key == "betas":
+            params[key] = np.mean(values, axis=0)
+            continue
+        value = np.stack(values) if key != "transl" or consistent is None else consistent
+        full = np.zeros((t, value.shape[1]))
+        full[detected] = value
+        rotations = key in ("global_orient", "body_pose", "left_hand_pose", "right_hand_pose", "jaw_pose")
+        shaped = full.reshape(t, -1, 3) if rotations else full
+        params[key] = fill_frames(shaped, detected, max_gap, rotations=rotations)[0].reshape(t, -1)
+    if consistent is None:
+        params["transl"] = np.zeros((t, 3))
+    gaps = [{"start": int(s), "frames": int(n)} for s, n in mask_runs(~detected)]
+    return MotionClip(str(folder.parent if folder.name == "smplx" else folder), fps, params=params, y_down=True,
+                      meta={"source": "smplerx", "detected": detected, "gaps": gaps, "first_frame": first,
+                            "people": int(max(len(p) for p in by_frame.values())),
+                            "transl": "one camera for the clip (meta/*.json)" if consistent is not None
+                            else "dropped (no meta/*.json)"})
 
 
 def load_motionx(path, fps: float = 30.0) -> MotionClip:
@@ -316,8 +432,9 @@ def _files(suffix: str) -> Callable[[Path], list[tuple[str, Path]]]:
 
 
 def _smplerx_folders(root: Path) -> list[tuple[str, Path]]:
+    """One clip per folder of per-frame .npz files; SMPLer-X's `<video>/smplx/` is clip `<video>`."""
     folders = sorted({p.parent for p in Path(root).rglob("*.npz")})
-    return [(folder.name, folder) for folder in folders]
+    return [(f.parent.name, f.parent) if f.name == "smplx" else (f.name, f) for f in folders]
 
 
 def npy_shape(path) -> tuple[int, ...] | None:

@@ -100,3 +100,54 @@ def resample_params(params: dict[str, np.ndarray], fps_in: float, fps_out: float
         else:
             out[key] = resample_linear(value, fps_in, fps_out)
     return out
+
+
+# ---- gaps ------------------------------------------------------------------------------------------
+
+def mask_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, length) of each run of True in a 1-D bool array."""
+    edges = np.diff(np.concatenate([[0], np.asarray(mask, dtype=np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [(int(a), int(b - a)) for a, b in zip(starts, ends)]
+
+
+def gap_plan(observed: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """How to fill the frames where `observed` (T,) is False: (prev, next, interpolate, hold).
+
+    prev/next (T,) are the nearest observed frames before/after each frame (−1 / T where none).
+    A gap of at most `max_gap` frames between two observed frames is interpolated; longer gaps and
+    gaps at the start or end are held from the nearest observed frame. Never-observed tracks: neither.
+    """
+    observed = np.asarray(observed, dtype=bool)
+    t = len(observed)
+    idx = np.arange(t)
+    prev = np.maximum.accumulate(np.where(observed, idx, -1))
+    nxt = np.minimum.accumulate(np.where(observed, idx, t)[::-1])[::-1]
+    missing = ~observed & observed.any()
+    interpolate = missing & (prev >= 0) & (nxt < t) & (nxt - prev - 1 <= max_gap)
+    return prev, nxt, interpolate, missing & ~interpolate
+
+
+def fill_frames(x: np.ndarray, observed: np.ndarray, max_gap: int, rotations: bool = False
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`x` (T, ...) with its unobserved frames filled by `gap_plan`: linear interpolation, or slerp of
+    axis-angle rotations (…, 3) when `rotations`. Returns (x, interpolated (T,), held (T,))."""
+    x = np.array(x, dtype=np.float64)
+    prev, nxt, interp, held = gap_plan(observed, max_gap)
+    if interp.any():
+        i, p, n = np.flatnonzero(interp), prev[interp], nxt[interp]
+        w = (i - p) / (n - p)
+        if rotations:
+            import roma
+            import torch
+
+            r0, r1 = torch.as_tensor(x[p]), torch.as_tensor(x[n])
+            relative = roma.rotvec_composition([-r0, r1])
+            wt = torch.as_tensor(w).reshape((-1,) + (1,) * (x.ndim - 1))
+            x[i] = roma.rotvec_composition([r0, wt * relative]).numpy()
+        else:
+            w = w.reshape((-1,) + (1,) * (x.ndim - 1))
+            x[i] = (1 - w) * x[p] + w * x[n]
+    if held.any():
+        x[held] = x[np.where(prev[held] >= 0, prev[held], nxt[held])]
+    return x, interp, held

@@ -1,0 +1,63 @@
+"""Temporal smoothing and gap filling of per-frame vectors (T, K, 3), vectorised over K.
+
+`one_euro` is the One-Euro filter (Casiez, Roussel and Vogel, CHI 2012): a first-order low-pass whose
+cutoff rises with the signal's speed, so slow motion is smoothed hard (less jitter) and fast motion is
+followed closely (little lag). `fill_gaps` fills frames where a track is missing: short gaps are
+interpolated, long ones held from the nearest observed frame, and it says which it did.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import lfilter
+
+from lslm.data.resample import fill_frames, mask_runs
+
+# Gap-fill status per frame.
+OBSERVED, INTERPOLATED, HELD, MISSING = 0, 1, 2, 3
+
+
+def _alpha(cutoff, fps: float):
+    """Smoothing factor of a first-order low-pass at `cutoff` Hz sampled at `fps`."""
+    tau = 1.0 / (2 * np.pi * cutoff)
+    return 1.0 / (1.0 + tau * fps)
+
+
+def one_euro(x: np.ndarray, fps: float, min_cutoff: float = 1.0, beta: float = 0.5,
+             d_cutoff: float = 1.0) -> np.ndarray:
+    """One-Euro filter along axis 0 of `x` (T, K, D); each of the K vectors has one speed (norm over D).
+
+    cutoff_t = min_cutoff + beta · |dx/dt|_t (Hz), with the speed low-passed at `d_cutoff` Hz. The
+    speed is taken on the raw signal (a linear filter, computed for the whole clip at once), so the
+    only loop over frames is the low-pass itself.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) < 2:
+        return x.copy()
+    # Speed: raw derivative (T, K, D), low-passed by a fixed first-order filter along time.
+    dx = np.diff(x, axis=0, prepend=x[:1]) * fps
+    a_d = _alpha(d_cutoff, fps)
+    dx = lfilter([a_d], [1.0, a_d - 1.0], dx, axis=0)  # y_t = a·x_t + (1 − a)·y_{t−1}
+    alpha = _alpha(min_cutoff + beta * np.linalg.norm(dx, axis=-1, keepdims=True), fps)  # (T, K, 1)
+    out = np.empty_like(x)
+    out[0] = state = x[0]
+    for t in range(1, len(x)):
+        state = state + alpha[t] * (x[t] - state)
+        out[t] = state
+    return out
+
+
+def fill_gaps(x: np.ndarray, observed: np.ndarray, max_gap: int, unit: bool = False
+              ) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """Fill the frames of `x` (T, ...) where `observed` (T,) is False (`lslm.data.resample.gap_plan`:
+    gaps of at most `max_gap` frames interpolated, renormalised when `unit` (x holds unit vectors);
+    longer ones and those at the ends held). Returns (x, per-frame status OBSERVED / INTERPOLATED /
+    HELD / MISSING (never observed: left as it is), gaps [{"start", "frames", "filled"}])."""
+    observed = np.asarray(observed, dtype=bool)
+    x, interp, held = fill_frames(x, observed, max_gap)
+    if unit and interp.any():
+        x[interp] /= np.maximum(np.linalg.norm(x[interp], axis=-1, keepdims=True), 1e-12)
+    status = np.where(observed, OBSERVED, np.where(interp, INTERPOLATED, np.where(held, HELD, MISSING)))
+    if not observed.any():
+        return x, status.astype(np.int8), [{"start": 0, "frames": len(x), "filled": "missing"}] if len(x) else []
+    gaps = [{"start": s, "frames": n, "filled": "interpolated" if interp[s] else "held"} for s, n in mask_runs(~observed)]
+    return x, status.astype(np.int8), gaps
