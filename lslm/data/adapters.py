@@ -423,12 +423,33 @@ def load_lslm(path, fps: float | None = None) -> MotionClip:
     return MotionClip(str(path), fps, params=params, rest_offsets=rest, meta={"source": "lslm"})
 
 
+def load_pose_file(path, fps: float | None = None) -> MotionClip:
+    """A MediaPipe Holistic `.pose` file → joints retargeted by lslm.video (the `video` extra), y up."""
+    from lslm.video.frontend import load_pose
+    return load_pose(path, fps)
+
+
+def load_video_file(path, fps: float | None = None) -> MotionClip:
+    """A sign video → MediaPipe Holistic on CPU → joints, by lslm.video (the `video` extra), y up."""
+    from lslm.video.frontend import load_video
+    return load_video(path, fps)
+
+
 # ---- discovery and detection -----------------------------------------------------------------------
 
 def _files(suffix: str) -> Callable[[Path], list[tuple[str, Path]]]:
     def discover(root: Path) -> list[tuple[str, Path]]:
         return [(p.stem, p) for p in sorted(Path(root).rglob(f"*{suffix}"))]
     return discover
+
+
+def _is_video(path: Path) -> bool:
+    from lslm.video.reader import VIDEO_SUFFIXES
+    return path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def _videos(root: Path) -> list[tuple[str, Path]]:
+    return [(p.stem, p) for p in sorted(Path(root).rglob("*")) if _is_video(p)]
 
 
 def _smplerx_folders(root: Path) -> list[tuple[str, Path]]:
@@ -490,4 +511,6 @@ ADAPTERS: dict[str, Adapter] = {
     "motionx": Adapter(load_motionx, _files(".npy"), 30.0, _npy_of(None, 322)),
     "joints": Adapter(load_joints, _files(".npy"), 30.0, _npy_of(None, NUM_JOINTS, 3)),
     "lslm": Adapter(load_lslm, None, None, _suffix(".npz")),  # a folder's clips come from its manifest.jsonl
+    "pose": Adapter(load_pose_file, _files(".pose"), None, _suffix(".pose")),  # None: each file's own frame rate
+    "video": Adapter(load_video_file, _videos, None, _is_video),
 }

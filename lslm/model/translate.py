@@ -159,10 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Translate sign motion to English with a trained LSLM.")
     p.add_argument("--model", required=True, help="LSLM folder (LSLM.save_pretrained), e.g. RUN/final")
     p.add_argument("inputs", nargs="*", help="raw clips of any format (SignAvatars .pkl, SMPLer-X folder, Motion-X "
-                   ".npy, joints .npy (T, 52, 3), lslm .npz) or features .npy (T, 623)")
+                   ".npy, joints .npy (T, 52, 3), lslm .npz, MediaPipe .pose, video: the `video` extra) or "
+                   "features .npy (T, 623)")
     p.add_argument("--data", help="prepared dataset folder (instead of inputs)")
     p.add_argument("--split", default="test", help="split of --data (default test)")
-    p.add_argument("--out", required=True, help="JSONL output: id, prediction, reference when known")
+    p.add_argument("--out", help="JSONL output: id, prediction, reference when known (default: print "
+                   "'id<TAB>prediction' lines)")
     p.add_argument("--prompt", help="prompt with one <Motion_Placeholder> (default: the model's), or "
                    f"'{HELD_OUT}': the instruction phrasings held out of training, in turn")
     d = DEFAULT_GENERATION
@@ -208,13 +210,19 @@ def main(argv: list[str] | None = None) -> int:
     except LslmError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    os.replace(tmp, out)
     failed = [r for r in rows if "error" in r]
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        os.replace(tmp, out)
+    else:
+        for r in rows:
+            if "error" not in r:
+                print(f"{r['id']}\t{r['prediction']}")
     for r in failed:
         print(f"skipped {r['id']}: {r['error']}", file=sys.stderr)
-    print(f"translated {len(rows) - len(failed)} clips, skipped {len(failed)}; wrote {out}")
+    summary = f"translated {len(rows) - len(failed)} clips, skipped {len(failed)}"
+    print(f"{summary}; wrote {args.out}" if args.out else summary, file=sys.stdout if args.out else sys.stderr)
     return 0 if len(failed) < len(rows) else 1
