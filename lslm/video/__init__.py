@@ -6,19 +6,11 @@
     result = retarget(landmarks)                    # joints (T, 52, 3), valid (T, 52), report
     write_pose(result.joints, "joints.pose", fps=30)  # or write_pose(landmarks, "clip.pose")
 
-`import lslm.video` is light: MediaPipe, pose-format and the video reader are imported by the functions
-that need them, which name the missing `video` extra (`pip install "lslm[video]"`).
+`import lslm.video` is light (each name loads its module on first use, so worker processes start fast);
+MediaPipe, pose-format and the video reader are imported by the functions that need them, which name
+the missing `video` extra (`pip install "lslm[video]"`).
 """
 from __future__ import annotations
-
-from lslm.video.frontend import FrontEnd, landmarks_of, load_pose, load_video
-from lslm.video.holistic import estimate_frames, estimate_video
-from lslm.video.landmarks import BODY_POINTS, HAND_POINTS, Landmarks
-from lslm.video.pose_file import read_pose, write_pose
-from lslm.video.reader import VideoInfo, iter_frames, read_video, video_info
-from lslm.video.retarget import RetargetOptions, Retargeted, retarget
-from lslm.video.simulate import Camera, joints_to_landmarks, simulate_landmarks
-from lslm.video.smoothing import fill_gaps, one_euro
 
 __all__ = [
     "BODY_POINTS",
@@ -45,3 +37,22 @@ __all__ = [
     "video_info",
     "write_pose",
 ]
+
+_MODULES = {
+    "frontend": ("FrontEnd", "landmarks_of", "load_pose", "load_video"),
+    "holistic": ("estimate_frames", "estimate_video"),
+    "landmarks": ("BODY_POINTS", "HAND_POINTS", "Landmarks"),
+    "pose_file": ("read_pose", "write_pose"),
+    "reader": ("VideoInfo", "iter_frames", "read_video", "video_info"),
+    "retargeting": ("RetargetOptions", "Retargeted", "retarget"),
+    "simulate": ("Camera", "joints_to_landmarks", "simulate_landmarks"),
+    "smoothing": ("fill_gaps", "one_euro"),
+}
+_WHERE = {name: module for module, names in _MODULES.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        import importlib
+        return getattr(importlib.import_module(f"lslm.video.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'lslm.video' has no attribute {name!r}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import sys
 from collections import Counter
@@ -32,7 +33,7 @@ from lslm.data.manifest import atomic_write_text, write_jsonl
 from lslm.errors import ConfigError, InvalidInputError, LslmError
 from lslm.video.frontend import POSE_SUFFIXES, FrontEnd, clip_from_landmarks, landmarks_of
 from lslm.video.reader import VIDEO_SUFFIXES
-from lslm.video.retarget import RetargetOptions
+from lslm.video.retargeting import RetargetOptions
 
 BACKENDS = ("mediapipe", "pose", "smplerx", "smplestx")
 MOTION_DIR, CLIPS_DIR = "motion", "clips"
@@ -170,7 +171,8 @@ def _results(config: EstimateConfig, todo: dict[str, Path]):
         for clip_id, path in todo.items():
             yield _worker(config, clip_id, str(path))
         return
-    with ProcessPoolExecutor(max_workers=config.workers) as pool:
+    # spawn: MediaPipe's graph threads do not survive a fork
+    with ProcessPoolExecutor(max_workers=config.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(_worker, config, clip_id, str(path)) for clip_id, path in todo.items()]
         for future in as_completed(futures):
             yield future.result()

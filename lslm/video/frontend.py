@@ -18,7 +18,7 @@ from lslm.errors import InvalidInputError
 from lslm.motion import Skeleton
 from lslm.video.landmarks import Landmarks
 from lslm.video.reader import VIDEO_SUFFIXES
-from lslm.video.retarget import RetargetOptions, Retargeted, retarget
+from lslm.video.retargeting import RetargetOptions, Retargeted, retarget
 
 POSE_SUFFIXES = (".pose",)
 

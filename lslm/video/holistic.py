@@ -11,6 +11,7 @@ starts with a fresh detection, so results differ slightly from a single pass at 
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -172,7 +173,8 @@ def estimate_video(path: str | os.PathLike, model_complexity: int = 1, face: boo
         # The container's frame count can be off by one: the last run reads to the end (or max_frames).
         cuts = [round(k * total / workers) for k in range(workers + 1)]
         starts, stops = cuts[:-1], [*cuts[1:-1], max_frames]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawn, not fork: a forked copy of a process whose MediaPipe graph has run crashes
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             parts = list(pool.map(_estimate_range, [path] * workers, starts, stops, [options] * workers))
         arrays = {k: np.concatenate([part[k] for part in parts]) for k in FIELDS}
     if len(arrays["body"]) == 0:

@@ -1,7 +1,7 @@
 """MediaPipe Holistic landmarks of one signer per frame: the common currency of the video backends.
 
 Every landmark source (MediaPipe on a video, a `.pose` file, a simulated camera) produces a
-`Landmarks`; `lslm.video.retarget` turns one into lslm's 52 joints. The conventions are MediaPipe's:
+`Landmarks`; `lslm.video.retargeting` turns one into lslm's 52 joints. The conventions are MediaPipe's:
 
 - `body` (T, 33, 3) and `left_hand`/`right_hand` (T, 21, 3) are image landmarks in **pixels**:
   x to the right, y down, and MediaPipe's relative depth z (hips, resp. the wrist, at 0; smaller is

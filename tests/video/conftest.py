@@ -1,22 +1,10 @@
-"""Fixtures of the video tests: synthetic clips with their true joints, the real files under
-<repo>/../shared/realdata (skipped when absent), and one MediaPipe run on the real clip per session."""
+"""Fixtures of the video tests: synthetic clips with their true joints, and one MediaPipe run on the real
+signing clip of shared/realdata per session."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
-VIDEO = REALDATA / "pose_format" / "test_video.mp4"
-POSE_V2 = REALDATA / "pose_format" / "hand_estimation_7731febd6afbbe90f806a4434c282016.pose"
-
-
-def realdata(*parts: str) -> Path:
-    path = REALDATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is not here (shared/realdata)")
-    return path
+from video_fixtures import realdata
 
 
 @pytest.fixture(scope="session")

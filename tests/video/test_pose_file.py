@@ -1,7 +1,7 @@
 """`.pose` files: the real files of shared/realdata read, round-trip, and give plausible metric bodies."""
 import numpy as np
 import pytest
-from conftest import realdata
+from video_fixtures import realdata
 
 from lslm.errors import InvalidInputError
 from lslm.video import read_pose, retarget, write_pose
