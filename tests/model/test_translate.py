@@ -1,6 +1,7 @@
 """Batch translation: files and dataset splits → rows, batched greedy = one clip at a time, codes cache use."""
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,3 +137,26 @@ def test_generation_defaults_are_greedy_and_overridable():
     args = translate.build_parser().parse_args(["--model", "m", "x.npy", "--out", "o", "--num-beams", "5",
                                                 "--length-penalty", "0.6", "--no-repeat-ngram-size", "4"])
     assert (args.num_beams, args.length_penalty, args.no_repeat_ngram_size) == (5, 0.6, 4)
+
+
+def test_command_line_on_pose_files_and_videos_prints_english(model, model_dir, tmp_path, monkeypatch, capsys):
+    """.pose files and videos go through lslm.video's front-end (the same joints as tools/estimate.py);
+    without --out the translations are printed. The video's Holistic run is stood in for by the landmarks
+    of a .pose file here (tests/video runs MediaPipe on a real clip)."""
+    pytest.importorskip("pose_format")
+    from lslm.video import read_pose, retarget
+
+    pose = Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "dsgs_lexicon" / "kleine.pose"
+    if not pose.exists():
+        pytest.skip("shared/realdata is not here")
+    video = tmp_path / "kleine.mp4"
+    video.write_bytes(b"")  # never decoded: estimate_video is replaced below
+    monkeypatch.setattr("lslm.video.holistic.estimate_video", lambda *a, **k: read_pose(pose))
+    assert main(["--model", str(model_dir), str(pose), str(video), "--max-new-tokens", "6", "--no-progress"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    from lslm.data.resample import resample_linear
+
+    lm = read_pose(pose)
+    joints = resample_linear(retarget(lm).joints.astype(np.float64), lm.fps, 30.0)  # kleine is 25 fps
+    expected = model.generate(motion=joints, **GEN)
+    assert printed == [f"{str(pose)}\t{expected}", f"{str(video)}\t{expected}"]  # both named 'kleine'
