@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from lslm.data.synthetic.motion import rest_positions
 from lslm.errors import InvalidInputError
@@ -38,6 +37,9 @@ L_COLLAR, R_COLLAR, L_SHOULDER, R_SHOULDER = 13, 14, 16, 17
 L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = 18, 19, 20, 21
 LEGS = (1, 2, 4, 5, 7, 8, 10, 11)
 HAND_FIRST = {"left": 22, "right": 37}
+# Hand landmarks at the head and tail of lslm's 15 finger bones (wrist → 1, 1 → 2, 2 → 3 per finger).
+HAND_HEADS = np.array([p for f in FINGERS for p in FINGER_POINTS[f][:3]])
+HAND_TAILS = np.array([p for f in FINGERS for p in (0, *FINGER_POINTS[f][:2])])
 
 
 @dataclass(frozen=True)
@@ -64,38 +66,45 @@ class Retargeted:
 
 
 # ---- small vectorised geometry ------------------------------------------------------------------------
+# Rotations are kept as frames: three (T, 3) columns (left, up, forward), so turning a rest offset is three
+# scaled adds, and every array stays contiguous per joint (docs/benchmarks.md: about 100x a per-frame loop).
+
+Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("...i,...i->...", a, b)
+
 
 def _unit(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unit vectors along the last axis and whether each was non-zero."""
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    n = np.sqrt(_dot(v, v))[..., None]
     return v / np.maximum(n, 1e-12), n[..., 0] > 1e-9
 
 
-def _frames_from(left: np.ndarray, up: np.ndarray) -> np.ndarray:
-    """Rotations (..., 3, 3) whose columns are (left, up, forward), up kept, left orthogonalised."""
+def _frame(left: np.ndarray, up: np.ndarray) -> Frame:
+    """The frame with this up (normalised) and left (orthogonalised to it); forward = left × up."""
     up, _ = _unit(up)
-    left, _ = _unit(left - np.sum(left * up, -1, keepdims=True) * up)
-    return np.stack([left, up, np.cross(left, up)], axis=-1)
+    left, _ = _unit(left - _dot(left, up)[..., None] * up)
+    return left, up, np.cross(left, up)
 
 
-def _min_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Smallest rotations (..., 3, 3) taking unit vectors a to b (Rodrigues)."""
-    v, c = np.cross(a, b), np.sum(a * b, -1)[..., None, None]
-    vx = np.zeros(v.shape + (3,))
-    vx[..., 0, 1], vx[..., 0, 2], vx[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
-    vx -= np.swapaxes(vx, -1, -2)
-    return np.eye(3) + vx + vx @ vx / np.maximum(1 + c, 1e-9)
+def _turn(frame: Frame, v: np.ndarray) -> np.ndarray:
+    """A rest-pose vector v (3,) in the frame: v_x · left + v_y · up + v_z · forward."""
+    return v[0] * frame[0] + v[1] * frame[1] + v[2] * frame[2]
 
 
-def _partial(base: np.ndarray, target: np.ndarray, fractions) -> list[np.ndarray]:
-    """Rotations base · (baseᵀ target)^f for each f: the share f of the turn from base to target."""
-    rotvec = Rotation.from_matrix(base.T @ target).as_rotvec()  # (T, 3)
-    return [base @ Rotation.from_rotvec(f * rotvec).as_matrix() for f in fractions]
+def _between(a: Frame, b: Frame, f: float) -> Frame:
+    """The frame a share f of the way from a to b (its left and up interpolated, then orthonormalised)."""
+    return _frame((1 - f) * a[0] + f * b[0], (1 - f) * a[1] + f * b[1])
 
 
-def _apply(rot: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """rot (T, 3, 3) or (3, 3) applied to v (3,) → (T, 3) or (3,)."""
-    return rot @ v
+def _turn_min(a: np.ndarray, b: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """v turned by the smallest rotation taking unit vector a to unit vector b (Rodrigues):
+    v + w × v + w × (w × v) / (1 + a·b) with w = a × b."""
+    w = np.cross(a, b)
+    wv = np.cross(w, v)
+    return v + wv + np.cross(w, wv) / np.maximum(1 + _dot(a, b), 1e-9)[..., None]
 
 
 # ---- sides --------------------------------------------------------------------------------------------
@@ -126,20 +135,16 @@ def assign_hands(landmarks: Landmarks) -> tuple[np.ndarray, np.ndarray, np.ndarr
 def _hand_directions(hand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Hand landmarks (T, 21, 3) in lslm axes → bone directions (T, 15, 3) in lslm's finger order
     (wrist → 1, 1 → 2, 2 → 3 per finger) and whether every bone was non-degenerate (T,)."""
-    chains = np.array([FINGER_POINTS[f][:3] for f in FINGERS])  # (5, 3) landmark of joints 1, 2, 3
-    heads = hand[:, chains.reshape(-1)]  # (T, 15, 3)
-    tails = hand[:, np.concatenate([[0, a, b] for a, b, _ in chains])]  # parent landmark of each
-    d, ok = _unit(heads - tails)
+    d, ok = _unit(hand[:, HAND_HEADS] - hand[:, HAND_TAILS])
     return d, ok.all(-1)
 
 
 def _rest_hand_directions(skeleton: Skeleton, side: str, forearm: np.ndarray) -> np.ndarray:
-    """The skeleton's rest hand bones (T, 15, 3), turned with the forearm (T, 3) from its rest direction."""
+    """The skeleton's rest hand bones (n, 15, 3), turned with the forearm (n, 3) from its rest direction."""
     first, wrist = HAND_FIRST[side], L_WRIST if side == "left" else R_WRIST
     rest, _ = _unit(skeleton.offsets[first:first + 15])
     rest_forearm, _ = _unit(skeleton.offsets[wrist])
-    rot = _min_rotation(np.broadcast_to(rest_forearm, forearm.shape), forearm)  # (T, 3, 3)
-    return np.einsum("tij,kj->tki", rot, rest)
+    return _turn_min(rest_forearm, forearm[:, None], rest)
 
 
 def retarget(landmarks: Landmarks, skeleton: Skeleton | None = None,
@@ -165,62 +170,66 @@ def retarget(landmarks: Landmarks, skeleton: Skeleton | None = None,
     body, body_status, body_gaps = fill_gaps(body, body_found, opts.max_gap)
 
     def point(name):
-        return body[:, BODY[name]]
+        return np.ascontiguousarray(body[:, BODY[name]])
 
     hip_l, hip_r, sh_l, sh_r = point("LEFT_HIP"), point("RIGHT_HIP"), point("LEFT_SHOULDER"), point("RIGHT_SHOULDER")
-    torso = _frames_from(sh_l - sh_r, (sh_l + sh_r - hip_l - hip_r) / 2)  # (T, 3, 3)
+    torso = _frame(sh_l - sh_r, (sh_l + sh_r - hip_l - hip_r) / 2)  # (T, 3) × 3
     # One upright frame for the legs: the median of the shoulder and hip lines, made horizontal.
     line = np.median(((sh_l - sh_r) + (hip_l - hip_r))[body_found], axis=0) * [1.0, 0.0, 1.0]
-    pelvis = _frames_from(line if np.linalg.norm(line) > 1e-9 else np.array([1.0, 0, 0]), np.array([0, 1.0, 0]))
-    spine1, spine2 = _partial(pelvis, torso, (1 / 3, 2 / 3))
+    pelvis = _frame(line if np.linalg.norm(line) > 1e-9 else np.array([1.0, 0, 0]), np.array([0, 1.0, 0]))
+    pelvis = tuple(np.broadcast_to(axis, (t, 3)) for axis in pelvis)
+    spine1, spine2 = _between(pelvis, torso, 1 / 3), _between(pelvis, torso, 2 / 3)
 
-    d = np.empty((t, 52, 3))  # unit direction of each joint from its parent (row 0 unused)
+    d = np.empty((52, t, 3))  # unit direction of each joint from its parent, joint-major (row 0 unused)
     for j in (*LEGS, SPINE1):
-        d[:, j] = pelvis @ rest_dirs[j]
-    d[:, SPINE2] = _apply(spine1, rest_dirs[SPINE2])
-    d[:, SPINE3] = _apply(spine2, rest_dirs[SPINE3])
+        d[j] = _turn(pelvis, rest_dirs[j])
+    d[SPINE2] = _turn(spine1, rest_dirs[SPINE2])
+    d[SPINE3] = _turn(spine2, rest_dirs[SPINE3])
     for j in (NECK, L_COLLAR, R_COLLAR, L_SHOULDER, R_SHOULDER):
-        d[:, j] = _apply(torso, rest_dirs[j])
+        d[j] = _turn(torso, rest_dirs[j])
+    # The head: the torso's rest head bone, tilted by the turn from where the ears would be to where they are.
     ears = lm.body_conf[:, [BODY["LEFT_EAR"], BODY["RIGHT_EAR"]]].min(-1) > 0  # (T,) the source has ears
-    head_up, head_ok = _unit((point("LEFT_EAR") + point("RIGHT_EAR") - sh_l - sh_r) / 2)
-    head_rest = torso @ head_rest_direction(rest_positions(offsets))  # (T, 3) where the ears would be
-    head = _min_rotation(head_rest, head_up) @ torso
-    head = np.where((ears & head_ok)[:, None, None], head, torso)
-    d[:, HEAD] = _apply(head, rest_dirs[HEAD])
+    ears_now, ears_ok = _unit((point("LEFT_EAR") + point("RIGHT_EAR") - sh_l - sh_r) / 2)
+    ears_rest = _turn(torso, head_rest_direction(rest_positions(offsets)))  # (T, 3)
+    head = _turn(torso, rest_dirs[HEAD])
+    d[HEAD] = np.where((ears & ears_ok)[:, None], _turn_min(ears_rest, ears_now, head), head)
     for side, (sh, el, wr) in {"left": (sh_l, point("LEFT_ELBOW"), point("LEFT_WRIST")),
                                "right": (sh_r, point("RIGHT_ELBOW"), point("RIGHT_WRIST"))}.items():
         elbow, wrist = (L_ELBOW, L_WRIST) if side == "left" else (R_ELBOW, R_WRIST)
-        d[:, elbow], ok_upper = _unit(el - sh)
-        d[:, wrist], ok_fore = _unit(wr - el)
-        d[:, elbow] = np.where(ok_upper[:, None], d[:, elbow], _apply(torso, rest_dirs[elbow]))
-        d[:, wrist] = np.where(ok_fore[:, None], d[:, wrist], d[:, elbow])
+        upper, ok_upper = _unit(el - sh)
+        fore, ok_fore = _unit(wr - el)
+        d[elbow] = np.where(ok_upper[:, None], upper, _turn(torso, rest_dirs[elbow]))
+        d[wrist] = np.where(ok_fore[:, None], fore, d[elbow])
 
     # Hands: sides from the body wrists, bone directions, gaps filled.
     left, found_l, right, found_r, swapped = assign_hands(lm)
     hand_report, hand_valid = {}, {}
     for side, pts, found in (("left", left, found_l), ("right", right, found_r)):
         first, wrist = HAND_FIRST[side], L_WRIST if side == "left" else R_WRIST
-        dirs, ok = _hand_directions(pts * FLIP)
+        dirs, ok = _hand_directions(pts * FLIP)  # (T, 15, 3)
         seen = found & ok
-        rest = _rest_hand_directions(skeleton, side, d[:, wrist])
         if seen.any():
             dirs, status, gaps = fill_gaps(dirs, seen, opts.max_gap, unit=True)
         else:
             status, gaps = np.full(t, MISSING, np.int8), [{"start": 0, "frames": t, "filled": "rest"}]
-        dirs = np.where((status == MISSING)[:, None, None], rest, dirs)
-        d[:, first:first + 15] = dirs
+        never = status == MISSING
+        if never.any():
+            dirs[never] = _rest_hand_directions(skeleton, side, d[wrist][never])
+        d[first:first + 15] = dirs.transpose(1, 0, 2)
         hand_valid[side] = seen
         hand_report[f"{side}_hand"] = _track_report(status, gaps)
 
-    if opts.smooth and t > 1:
-        d[:, 1:] = _unit(one_euro(d[:, 1:], lm.fps, opts.min_cutoff, opts.beta, opts.d_cutoff))[0]
+    if opts.smooth and t > 1:  # (T, 51, 3) for the filter, along time
+        smooth = one_euro(d[1:].transpose(1, 0, 2), lm.fps, opts.min_cutoff, opts.beta, opts.d_cutoff)
+        d[1:] = _unit(smooth)[0].transpose(1, 0, 2)
 
     # Forward kinematics along the bones with the target's lengths; feet on the floor (y = 0).
-    joints = np.zeros((t, 52, 3))
+    joints = np.zeros((52, t, 3))
     parents = skeleton.parents
     for j in range(1, 52):
-        joints[:, j] = joints[:, parents[j]] + lengths[j] * d[:, j]
-    joints[..., 1] -= joints[:, LEGS, 1].min()
+        joints[j] = joints[parents[j]] + lengths[j] * d[j]
+    joints[..., 1] -= joints[list(LEGS), :, 1].min()
+    joints = joints.transpose(1, 0, 2)  # (T, 52, 3)
 
     valid = _valid_mask(lm, body_status, hand_valid, opts.min_visibility)
     report = {"frames": t, "fps": float(lm.fps), "body_source": "world" if world else "image",

@@ -171,5 +171,5 @@ def simulate_landmarks(joints: np.ndarray, fps: float, rng: np.random.Generator 
         hand = getattr(lm, f"{side}_hand") + rng.normal(size=(t, NUM_HAND, 3)) * scale
         lost = _dropouts(rng, t, hand_dropout, max_dropout)
         setattr(lm, f"{side}_hand", np.where(lost[:, None, None], 0.0, hand))
-        setattr(lm, f"{side}_conf", np.where(lost[:, None], 0.0, 1.0))
+        setattr(lm, f"{side}_conf", np.where(lost[:, None], 0.0, np.ones((t, NUM_HAND))))
     return lm

@@ -34,15 +34,34 @@ def one_euro(x: np.ndarray, fps: float, min_cutoff: float = 1.0, beta: float = 0
     if len(x) < 2:
         return x.copy()
     # Speed: raw derivative (T, K, D), low-passed by a fixed first-order filter along time.
-    dx = np.diff(x, axis=0, prepend=x[:1]) * fps
+    dx = np.empty_like(x)
+    dx[0] = 0.0
+    np.subtract(x[1:], x[:-1], out=dx[1:])
+    dx *= fps
     a_d = _alpha(d_cutoff, fps)
     dx = lfilter([a_d], [1.0, a_d - 1.0], dx, axis=0)  # y_t = a·x_t + (1 − a)·y_{t−1}
-    alpha = _alpha(min_cutoff + beta * np.linalg.norm(dx, axis=-1, keepdims=True), fps)  # (T, K, 1)
+    speed = np.sqrt(np.einsum("...i,...i->...", dx, dx))[..., None]
+    return lowpass(x, _alpha(min_cutoff + beta * speed, fps))  # (T, K, 1) per-frame factors
+
+
+def lowpass(x: np.ndarray, alpha: np.ndarray, block: int = 64) -> np.ndarray:
+    """y_0 = x_0, y_t = y_{t−1} + alpha_t · (x_t − y_{t−1}) along axis 0, `alpha` broadcastable to x.
+
+    Computed in blocks of `block` frames, each in closed form: with g_t = 1 − alpha_t and P_t the product
+    of g over the block up to t, y_t = P_t · (y_start + Σ_k alpha_k x_k / P_k). alpha is capped at 0.999
+    (a cutoff of 159 × fps: no smoothing at all), so P ≥ 1e-192 over a block, far from float64's
+    underflow, and the only Python loop is over blocks.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    alpha = np.broadcast_to(np.minimum(alpha, 0.999), x.shape)
     out = np.empty_like(x)
     out[0] = state = x[0]
-    for t in range(1, len(x)):
-        state = state + alpha[t] * (x[t] - state)
-        out[t] = state
+    for start in range(1, len(x), block):
+        stop = min(start + block, len(x))
+        a = alpha[start:stop]
+        p = np.cumprod(1.0 - a, axis=0)
+        out[start:stop] = p * (state + np.cumsum(a * x[start:stop] / p, axis=0))
+        state = out[stop - 1]
     return out
 
 
