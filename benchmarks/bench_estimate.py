@@ -94,7 +94,7 @@ def steps(model_dir: str, clip: Path) -> None:
     """The end-to-end path timed step by step in this process."""
     import torch
 
-    from lslm.data.prepare import clip_to_joints
+    from lslm.data.convert import clip_to_joints
     from lslm.model.modeling import LSLM
     from lslm.video import estimate_video
     from lslm.video.frontend import clip_from_landmarks

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lslm.data.resample import fill_frames, mask_runs, resample_linear, resample_params
+from lslm.data.resample import ROTATION_KEYS, fill_invalid, mask_runs, resample_linear, resample_params
 from lslm.data.safe_pickle import safe_load
 from lslm.errors import InvalidInputError
 
@@ -349,9 +349,7 @@ def load_smplerx(folder, fps: float = 24.0, num_frames: int | None = None,
         value = np.stack(values) if key != "transl" or consistent is None else consistent
         full = np.zeros((t, value.shape[1]))
         full[detected] = value
-        rotations = key in ("global_orient", "body_pose", "left_hand_pose", "right_hand_pose", "jaw_pose")
-        shaped = full.reshape(t, -1, 3) if rotations else full
-        params[key] = fill_frames(shaped, detected, max_gap, rotations=rotations)[0].reshape(t, -1)
+        params[key] = fill_invalid(full, detected, rotation=key in ROTATION_KEYS, max_gap=max_gap)
     if consistent is None:
         params["transl"] = np.zeros((t, 3))
     gaps = [{"start": int(s), "frames": int(n)} for s, n in mask_runs(~detected)]

@@ -59,22 +59,31 @@ def resample_rotvec(rotvec: np.ndarray, fps_in: float, fps_out: float) -> np.nda
     return slerp_rotvec(rotvec[lo], rotvec[hi], w).astype(rotvec.dtype, copy=False)
 
 
-def fill_invalid(values: np.ndarray, valid: np.ndarray, rotation: bool = False) -> np.ndarray:
-    """Replace the frames where `valid` (T,) is False: between two valid frames by interpolation
-    (slerp of (T, K·3) axis-angle values when `rotation`, else linear), before the first / after the
-    last valid frame by that frame's value. `values` (T, ...) must have at least one valid frame."""
-    values = np.asarray(values)
+def _gaps(valid: np.ndarray, max_gap: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(invalid frames, the valid frame before and after each (equal at the ends: held), whether each
+    is interpolated: between two valid frames and in a gap of at most `max_gap` frames (None: any))."""
     valid = np.asarray(valid, dtype=bool)
-    good = np.flatnonzero(valid)
-    bad = np.flatnonzero(~valid)
-    if len(bad) == 0:
-        return values
-    # each invalid frame between the valid frames good[k − 1] and good[k]; at the ends lo = hi (held)
+    good, bad = np.flatnonzero(valid), np.flatnonzero(~valid)
     k = np.searchsorted(good, bad)
     lo, hi = good[np.maximum(k - 1, 0)], good[np.minimum(k, len(good) - 1)]
+    inside = hi > lo
+    if max_gap is not None:
+        inside &= hi - lo - 1 <= max_gap
+    return bad, lo, hi, inside
+
+
+def fill_invalid(values: np.ndarray, valid: np.ndarray, rotation: bool = False,
+                 max_gap: int | None = None) -> np.ndarray:
+    """Replace the frames where `valid` (T,) is False: between two valid frames by interpolation
+    (slerp of (T, K·3) axis-angle values when `rotation`, else linear), before the first / after the
+    last valid frame — and, with `max_gap`, in gaps longer than that — by the nearest earlier valid
+    frame's value (the first valid frame's at the start). `values` (T, ...) must have a valid frame."""
+    values = np.asarray(values)
+    bad, lo, hi, inside = _gaps(valid, max_gap)
+    if len(bad) == 0:
+        return values
     out = values.copy()
     out[bad] = values[lo]
-    inside = hi > lo
     bad, lo, hi = bad[inside], lo[inside], hi[inside]
     w = (bad - lo) / (hi - lo)
     if rotation:
@@ -84,6 +93,23 @@ def fill_invalid(values: np.ndarray, valid: np.ndarray, rotation: bool = False) 
         w = w.reshape((-1,) + (1,) * (values.ndim - 1))
         out[bad] = (1 - w) * values[lo] + w * values[hi]
     return out
+
+
+def gap_status(valid: np.ndarray, max_gap: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(interpolated (T,), held (T,)): what `fill_invalid` does to each invalid frame."""
+    valid = np.asarray(valid, dtype=bool)
+    interpolated, held = np.zeros_like(valid), np.zeros_like(valid)
+    if valid.any():
+        bad, _, _, inside = _gaps(valid, max_gap)
+        interpolated[bad[inside]], held[bad[~inside]] = True, True
+    return interpolated, held
+
+
+def mask_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, length) of each run of True in a 1-D bool array."""
+    edges = np.diff(np.concatenate([[0], np.asarray(mask, dtype=np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [(int(a), int(b - a)) for a, b in zip(starts, ends)]
 
 
 def resample_params(params: dict[str, np.ndarray], fps_in: float, fps_out: float) -> dict[str, np.ndarray]:
@@ -100,54 +126,3 @@ def resample_params(params: dict[str, np.ndarray], fps_in: float, fps_out: float
         else:
             out[key] = resample_linear(value, fps_in, fps_out)
     return out
-
-
-# ---- gaps ------------------------------------------------------------------------------------------
-
-def mask_runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, length) of each run of True in a 1-D bool array."""
-    edges = np.diff(np.concatenate([[0], np.asarray(mask, dtype=np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    return [(int(a), int(b - a)) for a, b in zip(starts, ends)]
-
-
-def gap_plan(observed: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """How to fill the frames where `observed` (T,) is False: (prev, next, interpolate, hold).
-
-    prev/next (T,) are the nearest observed frames before/after each frame (−1 / T where none).
-    A gap of at most `max_gap` frames between two observed frames is interpolated; longer gaps and
-    gaps at the start or end are held from the nearest observed frame. Never-observed tracks: neither.
-    """
-    observed = np.asarray(observed, dtype=bool)
-    t = len(observed)
-    idx = np.arange(t)
-    prev = np.maximum.accumulate(np.where(observed, idx, -1))
-    nxt = np.minimum.accumulate(np.where(observed, idx, t)[::-1])[::-1]
-    missing = ~observed & observed.any()
-    interpolate = missing & (prev >= 0) & (nxt < t) & (nxt - prev - 1 <= max_gap)
-    return prev, nxt, interpolate, missing & ~interpolate
-
-
-def fill_frames(x: np.ndarray, observed: np.ndarray, max_gap: int, rotations: bool = False
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`x` (T, ...) with its unobserved frames filled by `gap_plan`: linear interpolation, or slerp of
-    axis-angle rotations (…, 3) when `rotations`. Returns (x, interpolated (T,), held (T,))."""
-    x = np.array(x, dtype=np.float64)
-    prev, nxt, interp, held = gap_plan(observed, max_gap)
-    if interp.any():
-        i, p, n = np.flatnonzero(interp), prev[interp], nxt[interp]
-        w = (i - p) / (n - p)
-        if rotations:
-            import roma
-            import torch
-
-            r0, r1 = torch.as_tensor(x[p]), torch.as_tensor(x[n])
-            relative = roma.rotvec_composition([-r0, r1])
-            wt = torch.as_tensor(w).reshape((-1,) + (1,) * (x.ndim - 1))
-            x[i] = roma.rotvec_composition([r0, wt * relative]).numpy()
-        else:
-            w = w.reshape((-1,) + (1,) * (x.ndim - 1))
-            x[i] = (1 - w) * x[p] + w * x[n]
-    if held.any():
-        x[held] = x[np.where(prev[held] >= 0, prev[held], nxt[held])]
-    return x, interp, held

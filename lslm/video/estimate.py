@@ -106,9 +106,10 @@ def assign_ids(inputs: list[Path], skipped: list[dict]) -> dict[str, Path]:
 # ---- one input ---------------------------------------------------------------------------------------
 
 def _joints_smplx(config: EstimateConfig, path: Path, work: Path):
-    """smplerx / smplestx: the user's estimator in a subprocess → SMPL-X → FK joints (y up)."""
+    """smplerx / smplestx: the user's estimator in a subprocess → SMPL-X → joints (y up), converted like
+    `prepare_dataset.py --format smplerx` would (its default camera translation policy)."""
     from lslm.data.adapters import load_smplerx
-    from lslm.data.prepare import clip_to_joints
+    from lslm.data.convert import ConvertOptions, clip_joints
     from lslm.video.reader import video_info
     from lslm.video.smplx_backends import SmplxBackend, run_smplx_backend
 
@@ -116,12 +117,14 @@ def _joints_smplx(config: EstimateConfig, path: Path, work: Path):
     results, count = run_smplx_backend(backend, path, work, fps=config.fps)
     fps = config.fps or video_info(path).fps
     clip = load_smplerx(results, fps=fps, num_frames=count)
-    joints = clip_to_joints(clip, config.smplx_model)
+    # as prepare_dataset converts camera-frame clips (lslm.data.convert): translation policy, FK, y up
+    joints = clip_joints(clip, ConvertOptions(fps=fps, model_path=config.smplx_model))
     valid = np.repeat(clip.meta["detected"][:, None], 52, axis=1)
     detected = float(clip.meta["detected"].mean())
     report = {"frames": len(joints), "fps": fps, "found": {"body": detected, "left_hand": detected,
                                                            "right_hand": detected},
-              "gaps": clip.meta["gaps"], "transl": clip.meta["transl"], "people": clip.meta["people"],
+              "gaps": clip.meta["gaps"], "transl": clip.meta["transl"], "translation_policy": "drop",
+              "people": clip.meta["people"],
               "results": str(results)}
     return joints, valid, fps, report
 

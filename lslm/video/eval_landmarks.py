@@ -60,7 +60,7 @@ def run(config: EvalLandmarksConfig) -> dict:
     from tqdm import tqdm
 
     from lslm.data.adapters import load_lslm
-    from lslm.data.prepare import clip_to_joints
+    from lslm.data.convert import clip_to_joints
     from lslm.motion import Skeleton
 
     corpus, out = Path(config.corpus), Path(config.out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
-from lslm.data.resample import fill_frames, mask_runs
+from lslm.data.resample import fill_invalid, gap_status, mask_runs
 
 # Gap-fill status per frame.
 OBSERVED, INTERPOLATED, HELD, MISSING = 0, 1, 2, 3
@@ -67,12 +67,15 @@ def lowpass(x: np.ndarray, alpha: np.ndarray, block: int = 64) -> np.ndarray:
 
 def fill_gaps(x: np.ndarray, observed: np.ndarray, max_gap: int, unit: bool = False
               ) -> tuple[np.ndarray, np.ndarray, list[dict]]:
-    """Fill the frames of `x` (T, ...) where `observed` (T,) is False (`lslm.data.resample.gap_plan`:
+    """Fill the frames of `x` (T, ...) where `observed` (T,) is False (`lslm.data.resample.fill_invalid`:
     gaps of at most `max_gap` frames interpolated, renormalised when `unit` (x holds unit vectors);
     longer ones and those at the ends held). Returns (x, per-frame status OBSERVED / INTERPOLATED /
     HELD / MISSING (never observed: left as it is), gaps [{"start", "frames", "filled"}])."""
     observed = np.asarray(observed, dtype=bool)
-    x, interp, held = fill_frames(x, observed, max_gap)
+    x = np.array(x, dtype=np.float64)
+    interp, held = gap_status(observed, max_gap)
+    if observed.any():
+        x = fill_invalid(x, observed, max_gap=max_gap)
     if unit and interp.any():
         x[interp] /= np.maximum(np.linalg.norm(x[interp], axis=-1, keepdims=True), 1e-12)
     status = np.where(observed, OBSERVED, np.where(interp, INTERPOLATED, np.where(held, HELD, MISSING)))
