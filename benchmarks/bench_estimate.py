@@ -20,18 +20,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_time
 
 REPO = Path(__file__).resolve().parents[1]
 VIDEO = REPO.parent / "shared" / "realdata" / "pose_format" / "test_video.mp4"
 
 
 def best(fn, repeats: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
+    """(fastest of `repeats` calls, the last call's result)."""
+    out = []
+    seconds = best_time(lambda: out.append(fn()), repeats)
+    return seconds, out[-1]
 
 
 def five_second_video(source: Path, out: Path, seconds: float = 5.0) -> Path:

@@ -11,7 +11,6 @@ frames. Prints frames/s and the ratio, measured in this one run.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
@@ -19,6 +18,7 @@ from lslm.data.synthetic.generate import plan_corpus
 from lslm.data.synthetic.motion import FPS, signer_skeleton, synthesize
 from lslm.motion import Skeleton, smplx_to_joints
 from lslm.video import Landmarks, RetargetOptions, retarget, simulate_landmarks
+from timing import best_time
 
 
 def synthetic_joints(frames: int) -> np.ndarray:
@@ -44,15 +44,6 @@ def frame(lm: Landmarks, t: int) -> Landmarks:
                      lm.left_conf[pick], lm.right_hand[pick], lm.right_conf[pick], lm.body_world[pick])
 
 
-def best(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=30000)
@@ -62,10 +53,10 @@ def main() -> None:
     joints = synthetic_joints(args.frames)
     lm = simulate_landmarks(joints, float(FPS), rng=0)
     raw, smooth = RetargetOptions(smooth=False), RetargetOptions()
-    whole = best(lambda: retarget(lm, options=raw), args.repeats)
-    whole_smooth = best(lambda: retarget(lm, options=smooth), args.repeats)
+    whole = best_time(lambda: retarget(lm, options=raw), args.repeats)
+    whole_smooth = best_time(lambda: retarget(lm, options=smooth), args.repeats)
     n = min(args.naive_frames, len(joints))
-    naive = best(lambda: [retarget(frame(lm, t), options=raw) for t in range(n)], 1)
+    naive = best_time(lambda: [retarget(frame(lm, t), options=raw) for t in range(n)], 1)
     rates = {"vectorised clip": len(joints) / whole, "vectorised clip + One-Euro": len(joints) / whole_smooth,
              "per-frame loop": n / naive}
     print(f"retarget {len(joints)} frames (naive loop: {n} frames), best of {args.repeats}")
