@@ -155,7 +155,8 @@ def estimate_video(path: str | os.PathLike, model_complexity: int = 1, face: boo
                    min_tracking_confidence: float = 0.5) -> Landmarks:
     """MediaPipe Holistic landmarks of every frame of a video (the `mediapipe` backend).
 
-    `workers` > 1 splits the clip into that many contiguous runs of frames, one process each.
+    `workers` > 1 splits the clip into that many contiguous runs of frames: the first in this process,
+    the others in spawned processes.
     Frames where nothing was found hold zeros with confidence 0; the clip keeps every frame.
     """
     from lslm.video.reader import video_info
@@ -174,8 +175,10 @@ def estimate_video(path: str | os.PathLike, model_complexity: int = 1, face: boo
         cuts = [round(k * total / workers) for k in range(workers + 1)]
         starts, stops = cuts[:-1], [*cuts[1:-1], max_frames]
         # spawn, not fork: a forked copy of a process whose MediaPipe graph has run crashes
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            parts = list(pool.map(_estimate_range, [path] * workers, starts, stops, [options] * workers))
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            later = [pool.submit(_estimate_range, path, a, b, options) for a, b in zip(starts[1:], stops[1:])]
+            parts = [_estimate_range(path, starts[0], stops[0], options)]  # the first run in this process
+            parts += [future.result() for future in later]
         arrays = {k: np.concatenate([part[k] for part in parts]) for k in FIELDS}
     if len(arrays["body"]) == 0:
         raise InvalidInputError(path, "frames", "at least one decodable frame", got=0)

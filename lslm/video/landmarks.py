@@ -105,12 +105,3 @@ class Landmarks:
         t = max(self.num_frames, 1)
         return {"body": float(self.body_found.sum() / t), "left_hand": float(left.sum() / t),
                 "right_hand": float(right.sum() / t)}
-
-
-def empty_landmarks(num_frames: int, fps: float, width: int, height: int, world: bool = True,
-                    path: str | None = None) -> Landmarks:
-    """All points missing (zeros, confidence 0): the frame arrays that backends fill in."""
-    t = num_frames
-    return Landmarks(fps, width, height, np.zeros((t, NUM_BODY, 3)), np.zeros((t, NUM_BODY)),
-                     np.zeros((t, NUM_HAND, 3)), np.zeros((t, NUM_HAND)), np.zeros((t, NUM_HAND, 3)),
-                     np.zeros((t, NUM_HAND)), np.zeros((t, NUM_BODY, 3)) if world else None, path)

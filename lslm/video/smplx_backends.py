@@ -36,11 +36,10 @@ class SmplxBackend:
     timeout: float | None = None  # seconds for the estimator process
 
     def checked(self) -> SmplxBackend:
-        root = Path(self.checkout)
-        script = {"smplerx": root / "main" / "inference.py", "smplestx": root / "main" / "inference.py"}.get(self.name)
-        if script is None:
+        """Self, after checking the name and that the checkout has main/inference.py (both projects do)."""
+        if self.name not in ("smplerx", "smplestx"):
             raise ConfigError(f"backend: expected smplerx or smplestx, got {self.name!r}")
-        if not script.is_file():
+        if not (Path(self.checkout) / "main" / "inference.py").is_file():
             raise InvalidInputError(self.checkout, "checkout", f"a {self.name} repository with main/inference.py",
                                     got="no main/inference.py")
         return self
