@@ -64,6 +64,7 @@ def run(config: EvalLandmarksConfig) -> dict:
     from lslm.motion import Skeleton
 
     corpus, out = Path(config.corpus), Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
     rows = [r for r in read_manifest(corpus / "manifest.jsonl", RAW_FIELDS) if r["split"] == config.split]
     rows = rows[:config.limit] if config.limit else rows
     conditions = {"perfect landmarks, no smoothing": ("perfect", RetargetOptions(smooth=False)),
@@ -97,7 +98,6 @@ def run(config: EvalLandmarksConfig) -> dict:
               "hand_frames_lost": float(np.mean(lost)), "retargeting": table}
     if config.model:
         report["translation"] = _translate(config, truth, front_end, rates, texts, [r["id"] for r in rows])
-    out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "eval_landmarks.json", json.dumps(report, indent=1))
     return report
 
