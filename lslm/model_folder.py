@@ -2,7 +2,6 @@
 written whole or not at all."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Callable
@@ -13,6 +12,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
+from lslm.checks import read_json
 from lslm.errors import InvalidInputError
 
 
@@ -27,18 +27,23 @@ def read_model_folder(directory: str | os.PathLike, config_name: str, weights_na
         if not path.is_file():
             raise InvalidInputError(path, "file", f"a {fmt} folder with {config_name} and {weights_name}",
                                     got="missing")
+    config = read_json(config_path, f"the {config_name} of a {fmt} folder")
+    if config.get("format") != fmt or config.get("format_version") != version:
+        got = f"{config.get('format')!r} version {config.get('format_version')!r}"
+        raise InvalidInputError(config_path, "format", f"{fmt} version {version}", got=got[:80])
+    return config, load_safetensors(weights_path), config_path, weights_path
+
+
+def load_safetensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The tensors of a .safetensors file (CPU); a missing, empty, truncated or foreign file (a pickle, a
+    header that lies about its sizes) raises InvalidInputError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(path, "file", "a safetensors file", got="missing")
     try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InvalidInputError(config_path, "json", "valid UTF-8 JSON", got=str(err)) from err
-    if not isinstance(config, dict) or config.get("format") != fmt or config.get("format_version") != version:
-        got = f"{config.get('format')} version {config.get('format_version')}" if isinstance(config, dict) else config
-        raise InvalidInputError(config_path, "format", f"{fmt} version {version}", got=got)
-    try:
-        tensors = load_file(str(weights_path))
-    except SafetensorError as err:
-        raise InvalidInputError(weights_path, "file", "a safetensors file", got=str(err)) from err
-    return config, tensors, config_path, weights_path
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        raise InvalidInputError(path, "file", "a complete safetensors file", got=f"{type(err).__name__}: {err}") from err
 
 
 def write_dir_atomic(target: str | Path, write: Callable[[Path], None]) -> Path:
