@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lslm.checks import check_fps
+
 # SMPL-X parameters that are per-joint axis-angle rotations; everything else per-frame is linear.
 ROTATION_KEYS = ("global_orient", "body_pose", "left_hand_pose", "right_hand_pose", "jaw_pose",
                  "leye_pose", "reye_pose")
@@ -18,6 +20,7 @@ ROTATION_KEYS = ("global_orient", "body_pose", "left_hand_pose", "right_hand_pos
 
 def resample_times(num_frames: int, fps_in: float, fps_out: float) -> np.ndarray:
     """Source-frame times (n,) of the output frames."""
+    fps_in, fps_out = check_fps(fps_in, None, "fps_in"), check_fps(fps_out, None, "fps_out")
     n = round((num_frames - 1) * fps_out / fps_in) + 1
     return np.minimum(np.arange(n) * (fps_in / fps_out), num_frames - 1)
 
