@@ -55,6 +55,10 @@ class MotionDataset(Dataset):
         if features.ndim != 2 or features.shape[1] != self.feature_dim or features.dtype != np.float32:
             raise InvalidInputError(path, "features", f"float32 (T, {self.feature_dim})",
                                     got=f"{features.dtype} {features.shape}")
+        if len(features) != row["frames"]:
+            raise InvalidInputError(path, "features", f"{row['frames']} rows (the manifest's frames)", got=len(features))
+        if not np.isfinite(features).all():
+            raise InvalidInputError(path, "features", "finite values", got="NaN/inf")
         x = torch.from_numpy(features)
         if self.normalize:
             x = self.normalizer.normalize(x)

@@ -276,7 +276,7 @@ class LSLM(nn.Module):
         """`generation_kwargs` checked (`_check_generation_options`), with `max_new_tokens` set unless the
         caller limits the length (max_new_tokens, max_length or a generation_config of their own); outputs
         with scores are refused (text comes back)."""
-        _check_generation_options(generation_kwargs)
+        check_generation_options(generation_kwargs)
         config = self._generation_config(generation_kwargs)
         if generation_kwargs.get("return_dict_in_generate", config.return_dict_in_generate):
             raise InvalidInputError(None, "return_dict_in_generate", "False: LSLM returns text; for scores call "
@@ -514,8 +514,8 @@ def _generation_option_names() -> tuple[frozenset[str], frozenset[str]]:
     return fields, fields | frozenset(inspect.signature(GenerationMixin.generate).parameters) - {"self", "kwargs"}
 
 
-def _check_generation_options(options: dict) -> None:
-    """Refuse unknown options, the inputs LSLM sets itself, and counts or numbers of the wrong type or range,
+def check_generation_options(options: dict) -> None:
+    """Check generation options for `LSLM.generate` before any work is done: refuse unknown options, the inputs LSLM sets itself, and counts or numbers of the wrong type or range,
     before transformers sees them; the rest is GenerationConfig's own validation."""
     import copy
 
