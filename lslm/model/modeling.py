@@ -137,6 +137,8 @@ class LSLM(nn.Module):
         slots = input_ids == self.token_ids["placeholder"]  # (B, S)
         if codes is None:
             codes = input_ids.new_full((input_ids.shape[0], 0), -1)
+        if codes.is_floating_point() or codes.is_complex() or codes.dtype == torch.bool:
+            raise InvalidInputError(None, "codes", "an integer tensor (B, L)", got=codes.dtype)
         K = self.codebook.shape[0]
         if ((codes < -1) | (codes >= K)).any():  # one reduction: forward's hot path
             raise InvalidInputError(None, "codes", f"codes in [0, {K}), -1 for padding",

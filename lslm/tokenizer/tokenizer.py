@@ -165,6 +165,8 @@ class Tokenizer:
         lengths = valid.cumprod(1).sum(1)                       # codes before the first −1
         if (valid.sum(1) != lengths).any():
             raise InvalidInputError(None, "codes", "-1 only as trailing padding", got="a code after -1")
+        if (lengths == 0).any():
+            raise InvalidInputError(None, "codes", "at least one code per clip", got="a clip of only -1")
         return c, lengths, unbatched
 
     @torch.inference_mode()
