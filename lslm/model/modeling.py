@@ -29,7 +29,7 @@ from lslm.model.config import LSLMConfig
 from lslm.model.projector import MotionProjector
 from lslm.model.templates import CAPTION_PLACEHOLDER, TemplateSet
 from lslm.model.tokens import MOTION_PLACEHOLDER, add_motion_tokens, check_token_ids
-from lslm.model_folder import load_safetensors, write_dir_atomic
+from lslm.model_folder import check_finite, load_safetensors, write_dir_atomic
 
 CONFIG_NAME = "lslm_config.json"
 TOKENS_NAME = "special_tokens.json"
@@ -410,8 +410,8 @@ class LSLM(nn.Module):
         if config.lora is not None:
             for path in (directory / "llm" / "adapter_config.json", directory / ADDED_EMBEDDINGS_NAME):
                 if not path.is_file():
-                    raise InvalidInputError(path, "file", "the LoRA adapter files of a model saved with "
-                                            f"lora (the config's lora is {config.lora})", got="missing")
+                    raise InvalidInputError(config_path, "lora", "null for a model saved without LoRA (its "
+                                            "adapter files are missing)", got=f"{config.lora}; no {path}")
         motion_tokenizer = Tokenizer.from_pretrained(directory / "tokenizer")
         text_tokenizer = _load_hf(AutoTokenizer.from_pretrained, directory / "text_tokenizer",
                                   "a Hugging Face tokenizer folder")
@@ -446,9 +446,7 @@ class LSLM(nn.Module):
             if not path.is_file():
                 raise InvalidInputError(path, "file", "the projector of a projector-mode model", got="missing")
             state = load_safetensors(path)
-            for name, tensor in state.items():
-                if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-                    raise InvalidInputError(path, name, "finite values", got="NaN/inf")
+            check_finite(state, path)
             try:
                 model.projector.load_state_dict(state, strict=True)
             except RuntimeError as err:
@@ -465,8 +463,7 @@ class LSLM(nn.Module):
                         rows[key].shape[1] != layer.weight.shape[1]:
                     raise CheckpointMismatchError(f"{key} rows {tuple(rows[key].shape)} do not fit "
                                                   f"the base LLM's embeddings {tuple(layer.weight.shape)}", path=path)
-                if not torch.isfinite(rows[key]).all():
-                    raise InvalidInputError(path, key, "finite values", got="NaN/inf")
+                check_finite({key: rows[key]}, path)
                 with torch.no_grad():
                     layer.weight[first_id:first_id + n] = rows[key].to(layer.weight.dtype)
 

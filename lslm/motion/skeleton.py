@@ -98,10 +98,11 @@ class Skeleton:
                 "lr_pairs": [list(p) for p in self.lr_pairs]}
 
     @classmethod
-    def from_dict(cls, data, offsets=None, path=None, field: str = "skeleton") -> Skeleton:
+    def from_dict(cls, data, offsets=None, path=None, field: str = "skeleton", offsets_path=None) -> Skeleton:
         """The skeleton `to_dict` wrote, checked: unique names lslm knows (the body joints, left_/right_
         hand joints), parents before children (a tree rooted at joint 0), chains and pairs of valid
-        joints, and `offsets` (J, 3) finite with non-zero bones. Errors name `path` and the field."""
+        joints, and `offsets` (J, 3) finite with non-zero bones. Errors name `path` (`offsets_path` for
+        the offsets, when they come from another file) and the field."""
         from lslm.errors import InvalidInputError
 
         def bad(key, expected, got=None):
@@ -137,10 +138,12 @@ class Skeleton:
                               got=repr(item)[:80])
         if offsets is not None:
             offsets = np.asarray(offsets, dtype=np.float64)
+            where = path if offsets_path is None else offsets_path
             if offsets.shape != (num, 3) or not np.isfinite(offsets).all():
-                raise bad("offsets", f"finite offsets ({num}, 3)", got=offsets.shape)
+                raise InvalidInputError(where, f"{field}.offsets", f"finite offsets ({num}, 3)", got=offsets.shape)
             if not (np.linalg.norm(offsets[1:], axis=-1) > 0).all():
-                raise bad("offsets", "non-zero bones (every joint apart from its parent)", got="a zero bone")
+                raise InvalidInputError(where, f"{field}.offsets", "non-zero bones (every joint apart from its parent)",
+                                        got="a zero bone")
         return cls(tuple(names), tuple(parents), tuple(tuple(c) for c in data["chains"]),
                    tuple(tuple(p) for p in data["lr_pairs"]), offsets=offsets)
 

@@ -24,7 +24,7 @@ from safetensors.torch import save_file
 
 from lslm.checks import check_bool, check_fps, check_numeric
 from lslm.errors import CheckpointMismatchError, ConfigError, InvalidInputError
-from lslm.model_folder import read_model_folder, write_dir_atomic
+from lslm.model_folder import check_finite, load_safetensors, read_model_config, write_dir_atomic
 from lslm.motion import Normalizer, Skeleton, features_to_joints, joints_to_features
 from lslm.tokenizer.config import TokenizerConfig
 from lslm.tokenizer.vqvae import VQVAE
@@ -222,8 +222,8 @@ class Tokenizer:
         here, so that a bad folder fails now, naming its file and field, not later inside a computation:
         config.json's keys and types, the skeleton (a tree of known joints matching num_joints, finite
         non-zero bones), the weights (the config's shapes, finite), the statistics (feature_dim)."""
-        config, tensors, config_path, weights_path = read_model_folder(directory, CONFIG_NAME, WEIGHTS_NAME,
-                                                                       FORMAT, FORMAT_VERSION)
+        config, config_path, weights_path = read_model_config(directory, CONFIG_NAME, WEIGHTS_NAME, FORMAT,
+                                                              FORMAT_VERSION)
         for key in ("tokenizer", "skeleton", "fps", "compat"):
             if key not in config:
                 raise InvalidInputError(config_path, key, "present", got="missing")
@@ -236,10 +236,11 @@ class Tokenizer:
             raise ConfigError(str(err), path=config_path) from err
         fps = check_fps(config["fps"], config_path, "fps")
         compat = check_bool(config["compat"], config_path, "compat")
-        for name, tensor in tensors.items():
-            if tensor.is_floating_point() and not torch.isfinite(tensor).all():
-                raise InvalidInputError(weights_path, name, "finite values", got="NaN/inf")
-        skeleton = Skeleton.from_dict(config["skeleton"], tensors.get("skeleton.offsets"), config_path)
+        Skeleton.from_dict(config["skeleton"], None, config_path)  # the tree, before the weights are read
+        tensors = load_safetensors(weights_path)
+        check_finite(tensors, weights_path)
+        skeleton = Skeleton.from_dict(config["skeleton"], tensors.get("skeleton.offsets"), config_path,
+                                      offsets_path=weights_path)
         if skeleton.offsets is None:
             raise InvalidInputError(weights_path, "skeleton.offsets", "the target skeleton's bone offsets",
                                     got="missing")
