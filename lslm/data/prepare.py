@@ -383,7 +383,8 @@ def _check_resume(output: Path, opts: Options) -> None:
     before = {key: info.get(key, defaults.get(key)) for key in now}
     changed = [key for key in now if json.loads(json.dumps(before[key])) != json.loads(json.dumps(now[key]))]
     if changed:
-        raise ConfigError(f"{output}: prepared with other settings ({', '.join(changed)}); use a new --output folder")
+        raise ConfigError(f"the folder was prepared with other settings ({', '.join(changed)}); use a new --output "
+                          "folder", path=info_path)
 
 
 def _body_model(opts: Options) -> str:

@@ -55,3 +55,12 @@ def model():
 @pytest.fixture(scope="session")
 def model_dir(model, tmp_path_factory):
     return model.save_pretrained(tmp_path_factory.mktemp("fuzz_model") / "model")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many malformed inputs the fuzz tests that ran tried, per surface."""
+    from fuzzing import COUNTS
+
+    if COUNTS:
+        parts = ", ".join(f"{surface} {n}" for surface, n in sorted(COUNTS.items()))
+        terminalreporter.write_line(f"fuzz suite: {sum(COUNTS.values())} malformed inputs ({parts})")

@@ -9,7 +9,9 @@ acceptance). `COUNTS` tallies the cases of each surface, so that the suite can a
 from __future__ import annotations
 
 import io
+import struct
 import warnings
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +63,37 @@ def npy_bytes(array: np.ndarray) -> bytes:
     buf = io.BytesIO()
     np.save(buf, array)
     return buf.getvalue()
+
+
+def npz_bytes(arrays: dict, compressed: bool = True) -> bytes:
+    buf = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buf, **arrays)
+    return buf.getvalue()
+
+
+def zip_bytes(members: dict[str, bytes], method=zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def lying_header(array: np.ndarray, shape: str, descr: str | None = None) -> bytes:
+    """An .npy of `array` whose header claims another shape (and dtype)."""
+    data = npy_bytes(array)
+    header_len = struct.unpack("<H", data[8:10])[0]
+    header = data[10:10 + header_len].decode("latin1")
+    header = header.replace(repr(array.shape), shape)
+    if descr is not None:
+        header = header.replace(repr(array.dtype.str), repr(descr))
+    header = header.rstrip().ljust(header_len - 1) + "\n"
+    return data[:10] + header.encode("latin1") + data[10 + header_len:]
+
+
+def lslm_arrays(clip) -> dict[str, np.ndarray]:
+    params = {k: np.asarray(v, dtype=np.float64) for k, v in clip["params"].items()}
+    return {**params, "betas": np.zeros(10), "fps": np.array(30.0), "rest_offsets": clip["target"].offsets}
 
 
 def flips(data: bytes, count: int, seed: int, start: int = 0) -> list[tuple[str, bytes]]:

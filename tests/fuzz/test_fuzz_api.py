@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from fuzzing import Case, check
+from fuzzing import COUNTS, Case, check
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -106,6 +106,10 @@ def test_motion_functions_refuse_malformed_lengths_fps_flags_and_targets(clip):
     cases.append(Case("joints_to_features(target without offsets)",
                       lambda: joints_to_features(clip["joints"], Skeleton.smplx52()), "target"))
     cases.append(Case("joints_to_features(target None)", lambda: joints_to_features(clip["joints"], None), "target"))
+    for name, bad_offsets in {"nan": offsets * np.nan, "inf": offsets + np.inf, "strings": offsets.astype(str)}.items():
+        skeleton = Skeleton(target.names, target.parents, target.chains, target.lr_pairs, offsets=bad_offsets)
+        cases.append(Case(f"smplx_to_joints(rest skeleton {name})",
+                          lambda s=skeleton: smplx_to_joints(clip["params"], rest_skeleton=s), "rest_skeleton"))
     cases.append(Case("smplx_to_joints(rest skeleton without offsets)",
                       lambda: smplx_to_joints(clip["params"], rest_skeleton=Skeleton.smplx52()), "rest_skeleton"))
     check("motion arguments", cases)
@@ -129,6 +133,7 @@ def test_good_motion_still_converts(clip):
 def test_property_any_array_is_converted_or_refused_with_a_typed_error(clip, array):
     """Whatever array arrives, joints_to_features and features_to_joints give finite features / joints or an
     lslm error, never another exception."""
+    COUNTS["hypothesis arrays"] += 2
     for call in (lambda: joints_to_features(array, clip["target"]), lambda: features_to_joints(array)):
         try:
             out = call()

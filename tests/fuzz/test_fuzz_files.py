@@ -4,7 +4,6 @@ and at random (seeded byte flips, truncations). Each must raise a typed lslm err
 field); the good files beside them must still load."""
 from __future__ import annotations
 
-import io
 import json
 import pickle
 import struct
@@ -13,7 +12,7 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from fuzzing import Case, check, flips, npy_bytes, truncations
+from fuzzing import Case, check, flips, lslm_arrays, lying_header, npy_bytes, npz_bytes, truncations, zip_bytes
 
 from lslm.data.adapters import load_joints, load_lslm, load_motionx, load_npy, load_npz, load_signavatars, load_smplerx
 from lslm.data.manifest import RAW_FIELDS, read_manifest
@@ -24,32 +23,6 @@ from lslm.eval.pairs import load_pairs
 def write(path, data: bytes):
     path.write_bytes(data)
     return path
-
-
-def npz_bytes(arrays: dict, compressed: bool = True) -> bytes:
-    buf = io.BytesIO()
-    (np.savez_compressed if compressed else np.savez)(buf, **arrays)
-    return buf.getvalue()
-
-
-def zip_bytes(members: dict[str, bytes], method=zipfile.ZIP_DEFLATED) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", method) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return buf.getvalue()
-
-
-def lying_header(array: np.ndarray, shape: str, descr: str | None = None) -> bytes:
-    """An .npy of `array` whose header claims another shape (and dtype)."""
-    data = npy_bytes(array)
-    header_len = struct.unpack("<H", data[8:10])[0]
-    header = data[10:10 + header_len].decode("latin1")
-    header = header.replace(repr(array.shape), shape)
-    if descr is not None:
-        header = header.replace(repr(array.dtype.str), repr(descr))
-    header = header.rstrip().ljust(header_len - 1) + "\n"
-    return data[:10] + header.encode("latin1") + data[10 + header_len:]
 
 
 def npy_cases(tmp_path, good: np.ndarray, load, field_shape: str) -> list[Case]:
@@ -100,11 +73,6 @@ def test_npy_loaders(tmp_path, clip):
     check("npy loaders", cases)
     assert load_joints(write(tmp_path / "good.npy", npy_bytes(joints))).num_frames == len(joints)
     assert load_npy(write(tmp_path / "fortran.npy", npy_bytes(np.asfortranarray(joints)))).shape == joints.shape
-
-
-def lslm_arrays(clip) -> dict[str, np.ndarray]:
-    params = {k: np.asarray(v, dtype=np.float64) for k, v in clip["params"].items()}
-    return {**params, "betas": np.zeros(10), "fps": np.array(30.0), "rest_offsets": clip["target"].offsets}
 
 
 def test_npz_loader(tmp_path, clip):
