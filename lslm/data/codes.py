@@ -36,7 +36,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from lslm.checks import check_file_name, read_json
+from lslm.checks import check_file_name, check_int, read_json
 from lslm.cpu_memory import keep_freed_memory
 from lslm.data.manifest import atomic_write_text, read_manifest
 from lslm.errors import InvalidInputError, LslmError
@@ -155,6 +155,7 @@ def encode_dataset(tokenizer_dir: str | os.PathLike, data_dir: str | os.PathLike
     from lslm.tokenizer import Tokenizer
 
     data_dir, tokenizer_dir = Path(data_dir), Path(tokenizer_dir)
+    batch_size = check_int(batch_size, None, "batch_size", minimum=1)
     fingerprint = tokenizer_fingerprint(tokenizer_dir)
     out = cache_dir(data_dir, fingerprint)
     index_path = out / INDEX_NAME

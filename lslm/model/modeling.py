@@ -98,8 +98,10 @@ class LSLM(nn.Module):
         """Load the LLM and its tokenizer by name or path (`config.llm`) and build the model."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        llm = AutoModelForCausalLM.from_pretrained(config.llm, dtype=_torch_dtype(config.dtype))
-        return cls(config, llm, AutoTokenizer.from_pretrained(config.llm), motion_tokenizer)
+        llm = _load_hf(AutoModelForCausalLM.from_pretrained, config.llm, "a Hugging Face causal LM (name or folder)",
+                       dtype=_torch_dtype(config.dtype))
+        text_tokenizer = _load_hf(AutoTokenizer.from_pretrained, config.llm, "a Hugging Face tokenizer (name or folder)")
+        return cls(config, llm, text_tokenizer, motion_tokenizer)
 
     # ---- parameter groups -------------------------------------------------------------------
     def projector_parameters(self) -> list[nn.Parameter]:
@@ -275,7 +277,7 @@ class LSLM(nn.Module):
         return generation_kwargs.get("generation_config") or self.llm.generation_config
 
     def _text_generation_options(self, generation_kwargs: dict, max_new_tokens: int) -> dict:
-        """`generation_kwargs` checked (`_check_generation_options`), with `max_new_tokens` set unless the
+        """`generation_kwargs` checked (`check_generation_options`), with `max_new_tokens` set unless the
         caller limits the length (max_new_tokens, max_length or a generation_config of their own); outputs
         with scores are refused (text comes back)."""
         check_generation_options(generation_kwargs)

@@ -12,9 +12,27 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-from fuzzing import Case, check, flips, lslm_arrays, lying_header, npy_bytes, npz_bytes, truncations, zip_bytes
+from fuzzing import (
+    Case,
+    check,
+    flips,
+    lslm_arrays,
+    lying_header,
+    npy_bytes,
+    npz_bytes,
+    truncations,
+    zip_bytes,
+)
 
-from lslm.data.adapters import load_joints, load_lslm, load_motionx, load_npy, load_npz, load_signavatars, load_smplerx
+from lslm.data.adapters import (
+    load_joints,
+    load_lslm,
+    load_motionx,
+    load_npy,
+    load_npz,
+    load_signavatars,
+    load_smplerx,
+)
 from lslm.data.manifest import RAW_FIELDS, read_manifest
 from lslm.data.safe_pickle import safe_load
 from lslm.eval.pairs import load_pairs
@@ -67,8 +85,8 @@ def test_npy_loaders(tmp_path, clip):
     motionx = np.concatenate([np.zeros((len(joints), 3)), clip["params"]["body_pose"],
                               np.zeros((len(joints), 322 - 66))], axis=1)
     cases += npy_cases(tmp_path, motionx, load_motionx, "smplx_322")
+    path = write(tmp_path / "ok.npy", npy_bytes(joints))
     for name, fps in {"zero": 0.0, "nan": float("nan"), "negative": -24.0, "string": "24", "tiny": 1e-300}.items():
-        path = write(tmp_path / "ok.npy", npy_bytes(joints))
         cases.append(Case(f"load_joints(fps={name})", lambda f=fps: load_joints(path, fps=f), "fps", path))
     check("npy loaders", cases)
     assert load_joints(write(tmp_path / "good.npy", npy_bytes(joints))).num_frames == len(joints)
@@ -196,8 +214,8 @@ def test_pickles(tmp_path, clip):
     add("torch complex", pickle.dumps({"smplx": torch.zeros(5, 182, dtype=torch.complex64)}), "smplx")
     for name, data in truncations(raw, 15) + flips(raw, 30, seed=3):
         add(name, data, None, may_pass=name.startswith("flip"))
+    path = write(tmp_path / "good.pkl", raw)
     for name, fps in {"zero": 0, "nan": float("nan"), "string": "24"}.items():
-        path = write(tmp_path / "good.pkl", raw)
         cases.append(Case(f"load_signavatars(fps={name})", lambda f=fps: load_signavatars(path, fps=f), "fps", path))
     check("pickles", cases)
     assert load_signavatars(write(tmp_path / "good.pkl", raw)).num_frames == len(smplx)
