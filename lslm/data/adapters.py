@@ -385,10 +385,8 @@ def npy_shape(path) -> tuple[int, ...] | None:
     """The array shape in a `.npy` header (no data read); None when `path` is not a readable .npy."""
     try:
         with open(path, "rb") as f:
-            version = np.lib.format.read_magic(f)
-            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            return tuple(read(f)[0])
-    except (OSError, ValueError):
+            return tuple(_npy_header(f, path)[0])
+    except (OSError, InvalidInputError):
         return None
 
 

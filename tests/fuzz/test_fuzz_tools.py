@@ -231,7 +231,8 @@ def test_translate_survives_bad_files(model_dir, clip, tmp_path, capsys):
     for name, args, field in [("--batch-size 0", ["--batch-size", "0"], "batch_size"),
                               ("--num-beams 0", ["--num-beams", "0"], "num_beams"),
                               ("--max-new-tokens -1", ["--max-new-tokens", "-1"], "max_new_tokens"),
-                              ("--fps 0", ["--fps", "0"], "fps"), ("--fps nan", ["--fps", "nan"], "fps"),
+                              ("--source-fps 0", ["--source-fps", "0"], "fps"),
+                              ("--source-fps nan", ["--source-fps", "nan"], "fps"),
                               ("--prompt without placeholder", ["--prompt", "Translate."], "prompt"),
                               ("--top-p 2", ["--do-sample", "--top-p", "2"], "top_p")]:
         cases.append(Case(name, lambda a=args: translate.translate_files(model_dir, good, **_translate_kwargs(a)), field))
@@ -245,7 +246,7 @@ def _translate_kwargs(args: list[str]) -> dict:
     parsed = translate.build_parser().parse_args(["--model", "m", "x", "--out", "o", *args])
     gen = translate.generation_kwargs(num_beams=parsed.num_beams, max_new_tokens=parsed.max_new_tokens,
                                       do_sample=parsed.do_sample, top_p=parsed.top_p)
-    return {"fps": parsed.fps, "batch_size": parsed.batch_size, "prompt": parsed.prompt, "progress": False, **gen}
+    return {"fps": parsed.source_fps, "batch_size": parsed.batch_size, "prompt": parsed.prompt, "progress": False, **gen}
 
 
 def test_evaluate_refuses_bad_arguments_and_rows(tmp_path, capsys):
