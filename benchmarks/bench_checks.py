@@ -12,24 +12,15 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from bench_fk import best_time
 
 from lslm.data.adapters import load_npz
 from lslm.motion import default_rest_skeleton, joints_to_features, smplx_to_joints
 from lslm.motion.features import _check_finite
-
-
-def best_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

@@ -150,8 +150,8 @@ def _zero_padding(x: torch.Tensor, rows: torch.Tensor | None) -> torch.Tensor:
 
 
 def _check_finite(x: torch.Tensor, field: str, expected: str = "finite values") -> None:
-    # A sum is finite when every element is, and costs a few percent of an element-wise isfinite on CPU
-    # (2.7 vs 84 ms for (64, 199, 623) float32); the element-wise test only confirms a non-finite sum
+    # A sum is finite when every element is, and costs a fraction of an element-wise isfinite on CPU
+    # (benchmarks/bench_checks.py); the element-wise test only confirms a non-finite sum
     # (NaN/inf, or finite values large enough to overflow it) and locates the culprit.
     if bool(torch.isfinite(x.sum())):
         return
