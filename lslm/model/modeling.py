@@ -516,8 +516,9 @@ def _generation_option_names() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def check_generation_options(options: dict) -> None:
-    """Check generation options for `LSLM.generate` before any work is done: refuse unknown options, the inputs LSLM sets itself, and counts or numbers of the wrong type or range,
-    before transformers sees them; the rest is GenerationConfig's own validation."""
+    """Check generation options for `LSLM.generate` before any work is done: refuse unknown options, the
+    inputs LSLM sets itself, and counts or numbers of the wrong type or range, before transformers sees
+    them; the rest is GenerationConfig's own validation."""
     import copy
 
     from transformers import GenerationConfig

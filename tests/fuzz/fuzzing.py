@@ -2,9 +2,10 @@
 
 A `Case` is one malformed input: a call, the field its error must name and, for inputs read from a file,
 the file. Randomly corrupted files (`may_pass`: a changed byte may leave a valid file, e.g. one digit of
-a float) must raise a typed error or load; systematically broken inputs must raise. `check` runs every case and collects what went wrong: another exception type (a crash inside
-lslm or a library), an error that does not say where the problem is, or no error at all (a silent
-acceptance). `COUNTS` tallies the cases of each surface, so that the suite can assert its own size.
+a float) must raise a typed error or load; systematically broken inputs must raise. `check` runs every
+case and collects what went wrong: another exception type (a crash inside lslm or a library), an error
+that does not say where the problem is, or no error at all (a silent acceptance). `COUNTS` tallies the
+cases of each surface; the fuzz conftest prints the total at the end of a run.
 """
 from __future__ import annotations
 

@@ -126,7 +126,8 @@ def test_good_motion_still_converts(clip):
     assert np.isfinite(ints).all()
 
 
-@settings(max_examples=150, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, derandomize=True, database=None, deadline=None,
+          suppress_health_check=list(HealthCheck))
 @given(array=hnp.arrays(dtype=st.sampled_from(["f4", "f8", "i2", "u1", "b1", "c8", "U3", "M8[s]"]),
                         shape=hnp.array_shapes(min_dims=0, max_dims=5, max_side=6),
                         elements=None, fill=None))
