@@ -211,7 +211,7 @@ def test_translate_survives_bad_files(model_dir, clip, tmp_path, capsys):
     folder = tmp_path / "folder.npy"
     folder.mkdir()
     bad = [write(tmp_path / "nan.npy", npy_bytes(nan)),
-           write(tmp_path / "lie.npy", lying_header(clip["joints"], "(10**12, 52, 3)")),
+           write(tmp_path / "lie.npy", lying_header(clip["joints"], "(1000000000000, 52, 3)")),
            write(tmp_path / "short.npy", npy_bytes(clip["joints"][:3])), write(tmp_path / "clip.txt", b"x"),
            write(tmp_path / "fps.npz", npz_bytes({**lslm_arrays(clip), "fps": np.array(np.nan)})),
            write(tmp_path / "raw_member.npz", zip_bytes({"fps": b"30"})), folder, tmp_path / "missing.npy",
