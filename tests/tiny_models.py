@@ -31,6 +31,14 @@ def make_llm(vocab_size: int, seed: int = 0):
     return LlamaForCausalLM(config).eval()
 
 
+SENTENCES = [
+    "hello how are you", "the cat sits on the mat", "i want to learn sign language", "my name is sam",
+    "where is the library", "thank you very much", "good morning to everyone", "we go home tonight",
+    "Translate the American Sign Language represented by to English.", "What does the signer say in",
+    "Sign the English sentence in American Sign Language.", "Write the glosses of the signs in",
+]
+
+
 def make_motion_tokenizer(codebook_size: int = 16, code_dim: int = 16, seed: int = 0):
     from lslm.motion import Normalizer, default_rest_skeleton
     from lslm.tokenizer import VQVAE, Tokenizer, TokenizerConfig

@@ -6,14 +6,18 @@ Bad input raises `InvalidInputError` (or `UnsafePickleError`) naming the file an
 """
 from __future__ import annotations
 
+import math
+import os
 import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from lslm.checks import check_fps
 from lslm.data.resample import ROTATION_KEYS, fill_invalid, mask_runs, resample_linear, resample_params
 from lslm.data.safe_pickle import safe_load
 from lslm.errors import InvalidInputError
@@ -23,6 +27,7 @@ NUM_JOINTS = 52
 PARAM_SIZES = {"global_orient": 3, "body_pose": 63, "left_hand_pose": 45, "right_hand_pose": 45,
                "jaw_pose": 3, "transl": 3}
 REQUIRED_PARAMS = ("global_orient", "body_pose", "left_hand_pose", "right_hand_pose", "transl")
+DEFLATE_MAX_RATIO = 1032  # deflate cannot expand data by more than about 1032:1
 
 
 @dataclass
@@ -43,6 +48,7 @@ class MotionClip:
 
     def resampled(self, fps: float) -> MotionClip:
         """The same clip at `fps` (rotations slerped, positions linear); see lslm.data.resample."""
+        fps = check_fps(fps, self.path, "fps")
         if fps == self.fps:
             return self
         if self.joints is not None:
@@ -90,22 +96,73 @@ def _exists(path) -> None:
         raise InvalidInputError(path, "file", "an existing file", got="no such file")
 
 
+def _npy_header(f, path, member: str | None = None) -> tuple[tuple[int, ...], np.dtype, int]:
+    """(shape, dtype, data bytes) from the header of an .npy stream, read without reading the data."""
+    where = "file" if member is None else member
+    try:
+        version = np.lib.format.read_magic(f)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f"unsupported .npy version {version}")
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read(f)
+    except Exception as e:  # noqa: BLE001 — numpy parses the header with ast/tokenize: any failure is a bad header
+        raise InvalidInputError(path, where, "an .npy array header", got=f"{type(e).__name__}: {str(e)[:120]}") from e
+    if dtype.hasobject:
+        raise InvalidInputError(path, where, "a numeric array (no Python objects)", got=f"dtype {dtype}")
+    return shape, dtype, math.prod(shape) * dtype.itemsize
+
+
 def load_npy(path) -> np.ndarray:
-    """np.load without pickles; unreadable or truncated files raise InvalidInputError."""
+    """np.load without pickles; unreadable or truncated files raise InvalidInputError. The header's shape is
+    checked against the file's size before the array is allocated."""
     _exists(path)
     try:
-        return np.load(path, allow_pickle=False)
+        with open(path, "rb") as f:
+            shape, dtype, nbytes = _npy_header(f, path)
+            data_bytes = os.fstat(f.fileno()).st_size - f.tell()
+            if nbytes != data_bytes:
+                raise InvalidInputError(path, "file", f"{nbytes} data bytes for shape {shape} {dtype}",
+                                        got=f"{data_bytes} bytes")
+            f.seek(0)
+            return np.load(f, allow_pickle=False)
+    except InvalidInputError:
+        raise
     except (ValueError, EOFError, OSError) as e:
         raise InvalidInputError(path, "file", "a complete .npy array", got=f"{type(e).__name__}: {e}") from e
 
 
 def load_npz(path) -> dict[str, np.ndarray]:
-    """All arrays of an .npz (read eagerly, so truncation shows here), no pickles."""
+    """All arrays of an .npz (read eagerly, so truncation shows here), no pickles. Every member must be an
+    .npy whose header agrees with the member's size, and no member may claim more than deflate could
+    have compressed into it, before anything is allocated."""
     _exists(path)
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
-    except (ValueError, EOFError, OSError, zipfile.BadZipFile, KeyError) as e:
+        with zipfile.ZipFile(path) as archive:
+            out = {}
+            for info in archive.infolist():
+                name = info.filename
+                if not name.endswith(".npy"):
+                    raise InvalidInputError(path, name, "an .npy member (an .npz holds only arrays)", got=name)
+                if info.compress_type == zipfile.ZIP_STORED:
+                    limit = info.compress_size
+                elif info.compress_type == zipfile.ZIP_DEFLATED:
+                    limit = info.compress_size * DEFLATE_MAX_RATIO + 1024
+                else:
+                    raise InvalidInputError(path, name, "a stored or deflated member", got=f"method {info.compress_type}")
+                if info.file_size > limit:
+                    raise InvalidInputError(path, name, f"at most {limit} bytes from {info.compress_size} "
+                                            "compressed", got=f"{info.file_size} bytes")
+                with archive.open(info) as f:
+                    shape, dtype, nbytes = _npy_header(f, path, name)
+                    if f.tell() + nbytes != info.file_size:
+                        raise InvalidInputError(path, name, f"{nbytes} data bytes for shape {shape} {dtype}",
+                                                got=f"{info.file_size - f.tell()} bytes")
+                with archive.open(info) as f:
+                    out[name.removesuffix(".npy")] = np.lib.format.read_array(f, allow_pickle=False)
+            return out
+    except InvalidInputError:
+        raise
+    except (ValueError, EOFError, OSError, zipfile.BadZipFile, KeyError, zlib.error, NotImplementedError) as e:
         raise InvalidInputError(path, "file", "a complete .npz archive", got=f"{type(e).__name__}: {e}") from e
 
 
@@ -167,6 +224,8 @@ def load_signavatars(path, fps: float = 24.0, params: str = "smplx",
     describe the image and are not read.
     """
     from lslm.data.resample import ROTATION_KEYS, fill_invalid
+
+    fps = check_fps(fps, path, "fps")
 
     if params not in SIGNAVATARS_LAYOUTS:
         raise InvalidInputError(path, "params", f"one of {sorted(SIGNAVATARS_LAYOUTS)}", got=params)
@@ -303,6 +362,7 @@ def load_smplerx(folder, fps: float = 24.0, num_frames: int | None = None,
       (zeros), as meta["transl"] says. Betas are averaged over the detected frames.
     """
     folder = Path(folder)
+    fps = check_fps(fps, folder, "fps")
     if (folder / "smplx").is_dir():
         folder = folder / "smplx"
     files = sorted(folder.glob("*.npz"))
@@ -368,6 +428,7 @@ def load_motionx(path, fps: float = 30.0) -> MotionClip:
     The 50 FLAME expression and 100 face-shape coefficients only move the face, which the 52 joints
     leave out, so they are not passed on. Betas are averaged over the clip.
     """
+    fps = check_fps(fps, path, "fps")
     motion = check_array(path, "smplx_322", load_npy(path), (None, 322))
     check_frames(path, "smplx_322", len(motion))
     params = {"global_orient": motion[:, 0:3], "body_pose": motion[:, 3:66],
@@ -379,6 +440,7 @@ def load_motionx(path, fps: float = 30.0) -> MotionClip:
 
 def load_joints(path, fps: float = 30.0) -> MotionClip:
     """Plain joint positions `.npy` (T, 52, 3), y up, in the lslm joint order (22-joint arrays are refused)."""
+    fps = check_fps(fps, path, "fps")
     joints = check_array(path, "joints", load_npy(path), (None, NUM_JOINTS, 3))
     check_frames(path, "joints", len(joints))
     return MotionClip(str(path), fps, joints=joints, meta={"source": "joints"})
@@ -394,11 +456,10 @@ def load_lslm(path, fps: float | None = None) -> MotionClip:
     data = load_npz(path)
     if "fps" in data:
         value = data["fps"]
-        if value.ndim != 0 or value.dtype.kind not in "fiu" or not np.isfinite(value) or value <= 0:
-            raise InvalidInputError(path, "fps", "a positive scalar", got=value)
-        fps = float(value)
+        fps = check_fps(value.item() if value.ndim == 0 and value.dtype.kind in "fiu" else value, path, "fps")
     if fps is None:
         raise InvalidInputError(path, "fps", "present in the file or the manifest", got="missing")
+    fps = check_fps(fps, path, "fps")
     rest = check_array(path, "rest_offsets", data["rest_offsets"], (NUM_JOINTS, 3)) \
         if "rest_offsets" in data else None
     if "joints" in data:
@@ -460,10 +521,8 @@ def npy_shape(path) -> tuple[int, ...] | None:
     """The array shape in a `.npy` header (no data read); None when `path` is not a readable .npy."""
     try:
         with open(path, "rb") as f:
-            version = np.lib.format.read_magic(f)
-            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            return tuple(read(f)[0])
-    except (OSError, ValueError):
+            return tuple(_npy_header(f, path)[0])
+    except (OSError, InvalidInputError):
         return None
 
 

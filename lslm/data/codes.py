@@ -34,11 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
+from lslm.checks import check_file_name, check_int, read_json
 from lslm.cpu_memory import keep_freed_memory
 from lslm.data.manifest import atomic_write_text, read_manifest
 from lslm.errors import InvalidInputError, LslmError
+from lslm.model_folder import load_safetensors
 
 FORMAT = "lslm-codes"
 FORMAT_VERSION = 1
@@ -79,15 +81,26 @@ def _split_rows(data_dir: Path, split: str) -> tuple[list[dict], str]:
 
 
 def _read_index(path: Path) -> dict | None:
+    """index.json checked: format, and per split a file name, a manifest hash, {id: [offset, length]} and a
+    skipped list; None when there is none."""
     if not path.is_file():
         return None
-    try:
-        index = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as e:
-        raise InvalidInputError(path, "json", "a codes index written by tools/encode_dataset.py", got=str(e)) from e
+    index = read_json(path, "a codes index written by tools/encode_dataset.py")
     if index.get("format") != FORMAT or index.get("format_version") != FORMAT_VERSION:
         raise InvalidInputError(path, "format", f"{FORMAT} version {FORMAT_VERSION}",
-                                got=f"{index.get('format')} version {index.get('format_version')}")
+                                got=f"{index.get('format')!r} version {index.get('format_version')!r}"[:80])
+    splits = index.get("splits")
+    if not isinstance(splits, dict):
+        raise InvalidInputError(path, "splits", "an object {split: entry}", got=type(splits).__name__)
+    for split, entry in splits.items():
+        ok = isinstance(entry, dict) and isinstance(entry.get("file"), str) and isinstance(entry.get("skipped"), list) \
+            and isinstance(entry.get("manifest_sha256"), str) and isinstance(entry.get("clips"), dict) and all(
+                isinstance(v, list) and len(v) == 2 and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                                                            for n in v) for v in entry["clips"].values())
+        if not ok:
+            raise InvalidInputError(path, f"splits.{split}", '{"file", "manifest_sha256", "clips": {id: [offset, '
+                                    'length]}, "skipped"}', got=repr(entry)[:80])
+        check_file_name(entry["file"], path, f"splits.{split}.file")  # a file of this folder, nowhere else
     return index
 
 
@@ -142,6 +155,7 @@ def encode_dataset(tokenizer_dir: str | os.PathLike, data_dir: str | os.PathLike
     from lslm.tokenizer import Tokenizer
 
     data_dir, tokenizer_dir = Path(data_dir), Path(tokenizer_dir)
+    batch_size = check_int(batch_size, None, "batch_size", minimum=1)
     fingerprint = tokenizer_fingerprint(tokenizer_dir)
     out = cache_dir(data_dir, fingerprint)
     index_path = out / INDEX_NAME
@@ -201,7 +215,19 @@ def load_codes(data_dir: str | os.PathLike, tokenizer: str | os.PathLike, split:
         raise InvalidInputError(out / INDEX_NAME, f"split {split!r}",
                                 f"codes of the current manifest (it changed since they were cached; rebuild: {build})",
                                 got="stale")
-    flat = load_file(str(out / entry["file"]))["codes"].long()
+    codes_path = out / entry["file"]
+    tensors = load_safetensors(codes_path)
+    flat = tensors.get("codes")
+    if flat is None or flat.dim() != 1 or flat.is_floating_point() or flat.dtype == torch.bool:
+        raise InvalidInputError(codes_path, "codes", "an integer tensor (N,)",
+                                got="missing" if flat is None else f"{flat.dtype} {tuple(flat.shape)}")
+    flat = flat.long()
+    size = index.get("tokenizer", {}).get("codebook_size") if isinstance(index.get("tokenizer"), dict) else None
+    if len(flat) and (int(flat.min()) < 0 or (isinstance(size, int) and int(flat.max()) >= size)):
+        raise InvalidInputError(codes_path, "codes", f"codes in [0, {size})", got=f"[{int(flat.min())}, {int(flat.max())}]")
+    if any(offset + length > len(flat) or length == 0 for offset, length in entry["clips"].values()):
+        raise InvalidInputError(out / INDEX_NAME, f"splits.{split}.clips", f"non-empty spans of the {len(flat)} codes "
+                                f"in {entry['file']}", got="a span past the end")
     clips = []
     for row in rows:
         if row["id"] in entry["clips"]:
@@ -248,7 +274,12 @@ def motion_file_codes(path: str | os.PathLike, tokenizer, fps: float | None = No
 def file_ids(paths: Sequence[str | os.PathLike]) -> list[str]:
     """File stems as ids; the whole path where two stems collide."""
     stems = [Path(p).stem for p in paths]
-    return [s if stems.count(s) == 1 else str(p) for s, p in zip(stems, paths)]
+    return [printable(s if stems.count(s) == 1 else str(p)) for s, p in zip(stems, paths)]
+
+
+def printable(text: str) -> str:
+    """`text` as valid UTF-8: a lone surrogate (a non-UTF-8 byte of a file name) is written as its escape, \\udcff."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def encode_files(tokenizer_dir: str | os.PathLike, paths: list[str | os.PathLike], out: str | os.PathLike, *,
@@ -266,8 +297,9 @@ def encode_files(tokenizer_dir: str | os.PathLike, paths: list[str | os.PathLike
     for clip_id, path in tqdm(list(zip(file_ids(paths), paths)), desc="encode", unit="clip", disable=not progress):
         try:
             rows.append({"id": clip_id, "codes": motion_file_codes(path, tokenizer, fps, fmt, convert).tolist()})
-        except InvalidInputError as e:
-            rows.append({"id": clip_id, "error": str(e)})
+        except Exception as e:  # noqa: BLE001 — one unreadable file must not cost the others their codes
+            rows.append({"id": clip_id, "error": printable(str(e) if isinstance(e, LslmError)
+                                                           else f"{path}: {type(e).__name__}: {e}")})
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     skipped = [r for r in rows if "error" in r]

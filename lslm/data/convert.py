@@ -87,7 +87,7 @@ def read_clip(path: str | Path, fmt: str | None = None, fps: float | None = None
     if fmt not in ADAPTERS:
         raise InvalidInputError(path, "format", f"one of {sorted(ADAPTERS)}", got=fmt)
     adapter = ADAPTERS[fmt]
-    return adapter.load(path, fps=fps or adapter.default_fps, **adapter.options(options))
+    return adapter.load(path, fps=adapter.default_fps if fps is None else fps, **adapter.options(options))
 
 
 # ---- converting -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lslm.checks import check_fps, check_int, check_str
 from lslm.errors import InvalidInputError
 
 PREPARED_FIELDS = {"id": str, "features": str, "text": str, "split": str, "fps": (int, float),
@@ -68,6 +69,13 @@ def read_manifest(path: str | Path, fields: dict | None = None, on_error: OnErro
                     raise InvalidInputError(where, key, f"type {kind}", got=repr(row[key])[:80])
             if not row["id"] or row["id"] in seen:
                 raise InvalidInputError(where, "id", "a unique non-empty id", got=row["id"])
+            for key, value in row.items():
+                if isinstance(value, str):
+                    check_str(value, where, key, empty=True)  # no lone surrogate escapes
+            if "fps" in row:
+                check_fps(row["fps"], where, "fps")
+            if "frames" in row:
+                check_int(row["frames"], where, "frames", minimum=1)
         except InvalidInputError as error:
             if on_error is None:
                 raise
@@ -167,7 +175,8 @@ def _positive_fps(where: str, column: str, cell: str) -> float:
 # ---- atomic writes -------------------------------------------------------------------------------
 
 def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """A temporary name next to `path`, within the file-system's name limit however long `path`'s name is."""
+    return path.with_name(f".{path.name[:200]}.{os.getpid()}.tmp")
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lslm.checks import check_bool, check_file_name, check_fps, check_int, check_numeric, read_json
 from lslm.data.adapters import ADAPTERS
 from lslm.data.convert import (
     DEFAULT_TRANSLATION,
@@ -112,7 +113,7 @@ def collect_jobs(fmt: str, input_dir: Path, split_csvs: list[tuple[str, Path]],
     if fmt == "lslm":
         return [j for j in _lslm_jobs(input_dir, skipped) if not _excluded(j.id, j.path, exclude, skipped)]
     adapter = ADAPTERS[fmt]
-    fps = source_fps or adapter.default_fps
+    fps = adapter.default_fps if source_fps is None else source_fps
     found: dict[str, Path] = {}
     for clip_id, path in adapter.discover(input_dir):
         if clip_id in found:
@@ -175,8 +176,11 @@ def _lslm_jobs(input_dir: Path, skipped: list) -> list[Job]:
 
 
 def _safe_id(job: Job, skipped: list) -> bool:
-    if "/" in job.id or "\\" in job.id or job.id.startswith("."):
-        _skip(skipped, job.id, job.path, "InvalidInputError", "id: expected a file name (no '/', '\\', leading '.')")
+    """Whether the clip's id can name its feature file (FEATURES_DIR/<id>.npy); if not, the clip is skipped."""
+    try:
+        check_file_name(job.id, job.path, "id", suffix=".npy")
+    except InvalidInputError as e:
+        _skip(skipped, job.id, job.path, e)
         return False
     return True
 
@@ -185,25 +189,35 @@ def _safe_id(job: Job, skipped: list) -> bool:
 
 def load_target_offsets(path: str | None) -> np.ndarray:
     """Target bone offsets (52, 3): lslm's default rest skeleton, or a JSON file with either
-    {"offsets": [[x, y, z]] × 52} or {"joints": {name: [x, y, z]}} (rest positions, as in assets/)."""
+    {"offsets": [[x, y, z]] × 52} or {"joints": {name: [x, y, z]}} (rest positions, as in assets/).
+    The offsets must be finite with non-zero bones."""
     from lslm.motion import Skeleton, default_rest_skeleton
 
     if path is None:
         return default_rest_skeleton().offsets
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise InvalidInputError(path, "target skeleton", "a JSON file", got=repr(e)) from e
+    data = read_json(path, "a target skeleton JSON file")
     skeleton = Skeleton.smplx52()
     if "offsets" in data:
-        offsets = np.asarray(data["offsets"], dtype=np.float64)
-        if offsets.shape != (skeleton.num_joints, 3):
-            raise InvalidInputError(path, "offsets", f"shape ({skeleton.num_joints}, 3)", got=offsets.shape)
-        return offsets
-    joints = data.get("joints")
-    if not isinstance(joints, dict) or list(joints) != list(skeleton.names):
-        raise InvalidInputError(path, "joints", "the 52 joint names in Skeleton.smplx52() order with [x, y, z]")
-    return skeleton.with_offsets_from([joints[n] for n in skeleton.names]).offsets
+        offsets = _numbers(path, "offsets", data["offsets"], (skeleton.num_joints, 3))
+    else:
+        joints = data.get("joints")
+        if not isinstance(joints, dict) or list(joints) != list(skeleton.names):
+            raise InvalidInputError(path, "joints", "the 52 joint names in Skeleton.smplx52() order with [x, y, z] "
+                                    '(or "offsets")', got=repr(joints)[:80])
+        pose = _numbers(path, "joints", [joints[n] for n in skeleton.names], (skeleton.num_joints, 3))
+        offsets = skeleton.with_offsets_from(pose).offsets
+    return Skeleton.from_dict(skeleton.to_dict(), offsets, path, "target skeleton").offsets
+
+
+def _numbers(path, field: str, value, shape: tuple[int, ...]) -> np.ndarray:
+    """A JSON array of numbers of `shape` as float64 (bools, strings, nulls and ragged rows refused)."""
+    try:
+        array = np.asarray(check_numeric(value, path, field), dtype=np.float64)
+    except InvalidInputError:
+        raise InvalidInputError(path, field, f"numbers of shape {shape}", got=repr(value)[:80]) from None
+    if array.shape != shape:
+        raise InvalidInputError(path, field, f"shape {shape}", got=array.shape)
+    return array
 
 
 def fit_stats(output: Path, rows: list[dict], max_frames: int):
@@ -244,10 +258,19 @@ def prepare(fmt: str, input_dir: str | Path, output: str | Path, split_csvs: lis
     input_dir, output = Path(input_dir), Path(output)
     if not input_dir.is_dir():
         raise InvalidInputError(input_dir, "--input", "a folder", got="no such folder")
+    if output.exists() and not output.is_dir():
+        raise InvalidInputError(output, "--output", "a folder (created when missing)", got="a file")
     if model_path is not None and not Path(model_path).exists():
         raise InvalidInputError(model_path, "--smplx-model", "an SMPL-X .npz or a folder", got="no such path")
+    fps = check_fps(fps, None, "--fps")
+    source_fps = None if source_fps is None else check_fps(source_fps, None, "--source-fps")
+    compat = check_bool(compat, None, "--compat")
+    flat_hand_mean = check_bool(flat_hand_mean, None, "--flat-hand-mean")
+    workers = check_int(workers, None, "--workers", minimum=1)
+    stats_max_frames = check_int(stats_max_frames, None, "--stats-max-frames", minimum=1)
+    csvs = [_split_file(s) for s in split_csvs]  # [(split, file)], checked before any clip is converted
     excluded = read_exclude(exclude)
-    convert = ConvertOptions(fps=float(fps), compat=compat, model_path=None if model_path is None else str(model_path),
+    convert = ConvertOptions(fps=fps, compat=compat, model_path=None if model_path is None else str(model_path),
                              flat_hand_mean=flat_hand_mean,
                              target_offsets=tuple(map(tuple, load_target_offsets(target_skeleton).tolist())),
                              translation=translation, signavatars_params=signavatars_params,
@@ -261,8 +284,6 @@ def prepare(fmt: str, input_dir: str | Path, output: str | Path, split_csvs: lis
 
     skipped: list[dict] = []
     split_counts: dict[str, dict] = {}
-    csvs = [(s.split("=", 1)[0], Path(s.split("=", 1)[1])) if "=" in s else (split_from_filename(s), Path(s))
-            for s in split_csvs]  # [(split, file)]
     jobs = [j for j in collect_jobs(fmt, input_dir, csvs, source_fps, skipped, excluded, split_counts)
             if _safe_id(j, skipped)]
 
@@ -327,6 +348,18 @@ def _previous_repairs(output: Path) -> dict[str, dict]:
         return {}
 
 
+def _split_file(arg: str) -> tuple[str, Path]:
+    """--split-csv [SPLIT=]FILE → (split, file): the split from the file name unless given; the file must exist."""
+    split, sep, name = arg.partition("=")
+    split, path = (split, Path(name)) if sep else (split_from_filename(arg), Path(arg))
+    if not split:
+        raise InvalidInputError(path, "--split-csv", "SPLIT=FILE with a split name", got=arg)
+    if not path.is_file():
+        raise InvalidInputError(path, "--split-csv", "a split file (tab-separated, SENTENCE_NAME, SENTENCE)",
+                                got="a folder" if path.is_dir() else "no such file")
+    return split, path
+
+
 def _results(jobs: list[Job], opts: Options, output: Path, workers: int):
     if workers <= 1:
         for job in jobs:
@@ -343,14 +376,15 @@ def _check_resume(output: Path, opts: Options) -> None:
     info_path = output / "dataset.json"
     if not info_path.exists():
         return
-    info = json.loads(info_path.read_text(encoding="utf-8"))
+    info = read_json(info_path, "the dataset.json of the folder being resumed (or use a new --output)")
     now = {"source_format": opts.format, "body_model": _body_model(opts), **_recorded(opts.convert)}
     # folders written before a setting existed were made with its default
     defaults = {"translation": "keep", "signavatars_params": "smplx", "invalid_hands": "keep"}
     before = {key: info.get(key, defaults.get(key)) for key in now}
     changed = [key for key in now if json.loads(json.dumps(before[key])) != json.loads(json.dumps(now[key]))]
     if changed:
-        raise ConfigError(f"{output}: prepared with other settings ({', '.join(changed)}); use a new --output folder")
+        raise ConfigError(f"the folder was prepared with other settings ({', '.join(changed)}); use a new --output "
+                          "folder", path=info_path)
 
 
 def _body_model(opts: Options) -> str:

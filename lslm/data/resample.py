@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lslm.checks import check_fps
+
 # SMPL-X parameters that are per-joint axis-angle rotations; everything else per-frame is linear.
 ROTATION_KEYS = ("global_orient", "body_pose", "left_hand_pose", "right_hand_pose", "jaw_pose",
                  "leye_pose", "reye_pose")
@@ -18,8 +20,13 @@ ROTATION_KEYS = ("global_orient", "body_pose", "left_hand_pose", "right_hand_pos
 
 def resample_times(num_frames: int, fps_in: float, fps_out: float) -> np.ndarray:
     """Source-frame times (n,) of the output frames."""
+    fps_in, fps_out = _rates(fps_in, fps_out)
     n = round((num_frames - 1) * fps_out / fps_in) + 1
     return np.minimum(np.arange(n) * (fps_in / fps_out), num_frames - 1)
+
+
+def _rates(fps_in, fps_out) -> tuple[float, float]:
+    return check_fps(fps_in, None, "fps_in"), check_fps(fps_out, None, "fps_out")
 
 
 def _bracket(times: np.ndarray, num_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -30,6 +37,7 @@ def _bracket(times: np.ndarray, num_frames: int) -> tuple[np.ndarray, np.ndarray
 def resample_linear(x: np.ndarray, fps_in: float, fps_out: float) -> np.ndarray:
     """Linear interpolation along axis 0: (T, ...) → (n, ...)."""
     x = np.asarray(x)
+    fps_in, fps_out = _rates(fps_in, fps_out)
     if fps_in == fps_out:
         return x
     lo, hi, w = _bracket(resample_times(len(x), fps_in, fps_out), len(x))
@@ -53,6 +61,7 @@ def slerp_rotvec(r0: np.ndarray, r1: np.ndarray, w: np.ndarray) -> np.ndarray:
 def resample_rotvec(rotvec: np.ndarray, fps_in: float, fps_out: float) -> np.ndarray:
     """Slerp of axis-angle rotations along axis 0: (T, ..., 3) → (n, ..., 3) (see `slerp_rotvec`)."""
     rotvec = np.asarray(rotvec)
+    fps_in, fps_out = _rates(fps_in, fps_out)
     if fps_in == fps_out:
         return rotvec
     lo, hi, w = _bracket(resample_times(len(rotvec), fps_in, fps_out), len(rotvec))
@@ -115,6 +124,7 @@ def mask_runs(mask: np.ndarray) -> list[tuple[int, int]]:
 def resample_params(params: dict[str, np.ndarray], fps_in: float, fps_out: float) -> dict[str, np.ndarray]:
     """Resample a per-frame SMPL-X parameter dict; per-clip arrays (e.g. betas (10,)) pass through."""
     num_frames = len(params["global_orient"])
+    fps_in, fps_out = _rates(fps_in, fps_out)
     out = {}
     for key, value in params.items():
         if value.ndim < 2 or len(value) != num_frames:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -29,9 +28,11 @@ from pathlib import Path
 
 import torch
 
+from lslm.checks import check_fps, check_int, check_str
 from lslm.cpu_memory import keep_freed_memory
-from lslm.data.codes import file_ids, motion_file_codes
+from lslm.data.codes import file_ids, motion_file_codes, printable
 from lslm.data.convert import add_convert_arguments, convert_overrides, input_formats
+from lslm.data.manifest import write_jsonl
 from lslm.errors import InvalidInputError, LslmError
 
 # The paper does not state its decoding. Greedy is deterministic, batch-invariant and what MotionGPT
@@ -72,8 +73,10 @@ def translate_codes(model, codes: Sequence[torch.Tensor], batch_size: int = DEFA
     `LSLM.generate` as they are."""
     from tqdm.auto import tqdm
 
-    if batch_size < 1:
-        raise InvalidInputError(None, "batch_size", "at least 1", got=batch_size)
+    from lslm.model.modeling import check_generation_options
+
+    check_int(batch_size, None, "batch_size", minimum=1)
+    check_generation_options(gen_kwargs)
     if gen_kwargs.get("num_return_sequences", 1) != 1:
         raise InvalidInputError(None, "num_return_sequences", "1: one translation per clip (LSLM.generate returns "
                                 "n per clip)", got=gen_kwargs["num_return_sequences"])
@@ -127,13 +130,15 @@ def translate_split(model_dir: str | os.PathLike, data_dir: str | os.PathLike, s
     """Translate one split of a prepared dataset: [{"id", "prediction", "reference"}] in manifest order
     ("error" too for a clip without codes; its prediction is empty). `gen_kwargs` override
     DEFAULT_GENERATION."""
+    gen_kwargs = generation_kwargs(**gen_kwargs)
+    _check_options(batch_size, prompt, gen_kwargs)
     model = _load_model(model_dir, device)
     from lslm.data.codes import split_codes
 
     rows, codes, errors = split_codes(data_dir, split, Path(model_dir) / "tokenizer", model.motion_tokenizer,
                                       progress)
     return _rows([r["id"] for r in rows], codes, errors, model, batch_size, prompt, progress,
-                 generation_kwargs(**gen_kwargs), references={r["id"]: r.get("text", "") for r in rows})
+                 gen_kwargs, references={r["id"]: r.get("text", "") for r in rows})
 
 
 def translate_files(model_dir: str | os.PathLike, paths: Sequence[str | os.PathLike], *, fps: float | None = None,
@@ -142,15 +147,29 @@ def translate_files(model_dir: str | os.PathLike, paths: Sequence[str | os.PathL
                     progress: bool = True, **gen_kwargs) -> list[dict]:
     """Translate motion files of any input format (`motion_file_codes`): [{"id" (file stem),
     "prediction"}] in input order ("error" for a file that could not be read; its prediction is empty)."""
+    fps = None if fps is None else check_fps(fps, None, "fps")
+    gen_kwargs = generation_kwargs(**gen_kwargs)
+    _check_options(batch_size, prompt, gen_kwargs)
     model = _load_model(model_dir, device)
     ids = file_ids(paths)
     codes, errors = {}, {}
     for clip_id, path in zip(ids, paths):
         try:
             codes[clip_id] = motion_file_codes(path, model.motion_tokenizer, fps, fmt, convert)
-        except InvalidInputError as e:
-            errors[clip_id] = str(e)
-    return _rows(ids, codes, errors, model, batch_size, prompt, progress, generation_kwargs(**gen_kwargs))
+        except Exception as e:  # noqa: BLE001 — one unreadable file must not cost the others their translations
+            errors[clip_id] = printable(str(e) if isinstance(e, LslmError) else f"{path}: {type(e).__name__}: {e}")
+    return _rows(ids, codes, errors, model, batch_size, prompt, progress, gen_kwargs)
+
+
+def _check_options(batch_size: int, prompt: str | None, gen_kwargs: dict) -> None:
+    """The run's options, checked before the model loads and any file is read."""
+    from lslm.model.modeling import check_generation_options
+    from lslm.model.tokens import MOTION_PLACEHOLDER
+
+    check_int(batch_size, None, "batch_size", minimum=1)
+    if prompt is not None and prompt != HELD_OUT and check_str(prompt, None, "prompt").count(MOTION_PLACEHOLDER) != 1:
+        raise InvalidInputError(None, "prompt", f"one {MOTION_PLACEHOLDER} (or '{HELD_OUT}')", got=prompt[:80])
+    check_generation_options(gen_kwargs)
 
 
 # ---- command line -----------------------------------------------------------------------------------
@@ -192,12 +211,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if bool(args.inputs) == bool(args.data):
         parser.error("give motion files or --data DIR (with --split), not both")
-    if args.batch_size < 1:
-        parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
     gen = generation_kwargs(num_beams=args.num_beams, length_penalty=args.length_penalty,
                             no_repeat_ngram_size=args.no_repeat_ngram_size,
                             repetition_penalty=args.repetition_penalty, max_new_tokens=args.max_new_tokens,
                             do_sample=args.do_sample, temperature=args.temperature, top_p=args.top_p)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.is_dir():
+        print(f"error: {out}: --out: expected a JSONL file, got a folder", file=sys.stderr)
+        return 2
     keep_freed_memory()  # batched generation on CPU page-faults less (lslm.cpu_memory)
     common = {"batch_size": args.batch_size, "prompt": args.prompt, "device": args.device,
               "progress": not args.no_progress}
@@ -211,12 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     failed = [r for r in rows if "error" in r]
-    if args.out:
-        out = Path(args.out)
+    if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-        os.replace(tmp, out)
+        write_jsonl(out, rows)
     else:
         for r in rows:
             if "error" not in r:
@@ -224,5 +242,5 @@ def main(argv: list[str] | None = None) -> int:
     for r in failed:
         print(f"skipped {r['id']}: {r['error']}", file=sys.stderr)
     summary = f"translated {len(rows) - len(failed)} clips, skipped {len(failed)}"
-    print(f"{summary}; wrote {args.out}" if args.out else summary, file=sys.stdout if args.out else sys.stderr)
+    print(f"{summary}; wrote {out}" if out else summary, file=sys.stdout if out else sys.stderr)
     return 0 if len(failed) < len(rows) else 1

@@ -1,17 +1,10 @@
 """Tiny, download-free pieces for the model tests: the shared tiny text tokenizer and Llama
-and VQ-VAE motion tokenizer (tests/tiny_models.py)."""
+(tests/tiny_models.py) and its VQ-VAE motion tokenizer with 16 codes of dimension 16."""
 from __future__ import annotations
 
 import pytest
 import torch
-from tiny_models import make_llm, make_motion_tokenizer, make_text_tokenizer
-
-SENTENCES = [
-    "hello how are you", "the cat sits on the mat", "i want to learn sign language", "my name is sam",
-    "where is the library", "thank you very much", "good morning to everyone", "we go home tonight",
-    "Translate the American Sign Language represented by to English.", "What does the signer say in",
-    "Sign the English sentence in American Sign Language.", "Write the glosses of the signs in",
-]
+from tiny_models import SENTENCES, make_llm, make_motion_tokenizer, make_text_tokenizer
 
 
 @pytest.fixture
