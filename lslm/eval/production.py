@@ -151,14 +151,14 @@ def back_translation(translator, features: Features, sentences: Sequence[str], b
     ({"bleu1", "bleu4", "rouge_l", "wer", "empty"}, the translations in input order).
     """
     from lslm.eval.text import score
-    from lslm.model.translate import translate_codes
+    from lslm.model.translate import generation_kwargs, translate_codes
 
     if len(features) != len(sentences):
         raise InvalidInputError(None, "features", f"one motion per sentence ({len(sentences)})", got=len(features))
     tokenizer = translator.motion_tokenizer
     kept = _present(features, tokenizer.downsample)
     codes = encode_features(tokenizer, [features[i] for i in kept], batch_size)
-    texts = dict(zip(kept, translate_codes(translator, codes, batch_size, progress=progress)))
+    texts = dict(zip(kept, translate_codes(translator, codes, batch_size, progress=progress, **generation_kwargs())))
     predictions = [texts.get(i, "") for i in range(len(sentences))]
     corpus = score(predictions, list(sentences), metrics=["bleu", "rouge_l", "wer"]).corpus
     return {**{k: corpus[k] for k in BACK_TRANSLATION_KEYS}, "empty": len(sentences) - len(kept)}, predictions
@@ -177,18 +177,22 @@ def embed_features(evaluator, features: Sequence[torch.Tensor | np.ndarray], bat
 def evaluator_scores(evaluator, features: Features, sentences: Sequence[str], reference_embeddings: np.ndarray,
                      pool: int = 32, diversity_pairs: int = 300) -> dict[str, Any]:
     """FID against the reference embeddings, diversity, and R-precision (top-1, top-3 in pools of `pool`)
-    of the motions that exist (at least the evaluator's minimum length); "clips" counts them."""
+    of the motions that exist (at least the evaluator's minimum length); "clips" counts them. With fewer
+    than 2 such motions FID and diversity are None, with fewer than 4 R-precision."""
     from lslm.eval.evaluator import r_precision
 
     kept = _present(features, evaluator.config.min_frames)
-    if len(kept) < 2:
-        raise InvalidInputError(None, "features", "at least 2 motions for FID and diversity", got=len(kept))
+    out: dict[str, Any] = {"fid": None, "diversity": None, "r_precision_top1": None, "r_precision_top3": None,
+                           "clips": len(kept)}
+    if len(kept) < 2:  # FID and diversity need two motions, R-precision four: None
+        return out
     emb = embed_features(evaluator, [features[i] for i in kept])
     texts = [sentences[i] for i in kept]
-    # pools of `pool` sentences (fewer when the set is smaller; r_precision needs at least 4)
-    retrieval = r_precision(emb, evaluator.embed_text(texts), texts, pool=max(4, min(pool, len(texts))))
-    return {"fid": metrics.fid(reference_embeddings, emb), "diversity": metrics.diversity(emb, min(diversity_pairs, len(emb))),
-            "r_precision_top1": retrieval["top1"], "r_precision_top3": retrieval["top3"], "clips": len(kept)}
+    out.update(fid=metrics.fid(reference_embeddings, emb), diversity=metrics.diversity(emb, min(diversity_pairs, len(emb))))
+    if len(kept) >= 4:  # pools of `pool` sentences, fewer when the set is smaller
+        retrieval = r_precision(emb, evaluator.embed_text(texts), texts, pool=max(4, min(pool, len(texts))))
+        out.update(r_precision_top1=retrieval["top1"], r_precision_top3=retrieval["top3"])
+    return out
 
 
 # ---- the bounds and the whole report --------------------------------------------------------------

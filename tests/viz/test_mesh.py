@@ -83,3 +83,25 @@ def test_bad_input_is_a_typed_error(model_file, mesh, tmp_path):
         write_mesh_sequence(mesh.vertices, mesh.faces, tmp_path / "x", "fbx")
     with pytest.raises(InvalidInputError, match="out_path"):
         render_mesh(mesh, tmp_path / "mesh.avi")
+
+
+def test_mesh_recipe_takes_parameter_clips_and_joint_files(model_file, motion, tmp_path):
+    from lslm.data.manifest import atomic_save_npz
+    from lslm.recipes.mesh import MeshConfig, main, run
+
+    params, joints = motion
+    atomic_save_npz(tmp_path / "clip.npz", {**params, "fps": np.float32(30)})  # a raw lslm clip: SMPL-X poses
+    atomic_save_npz(tmp_path / "made.npz", {"joints": joints, "fps": np.float32(30), "text": np.array("hi")})
+    np.save(tmp_path / "joints.npy", joints)
+    out = tmp_path / "out"
+    result = run(MeshConfig(tuple(str(tmp_path / n) for n in ("clip.npz", "made.npz", "joints.npy", "none.npz")),
+                            str(model_file), str(out), stride=3, render="gif"))
+    assert [r.get("source") for r in result.rows] == ["params", "joints", "joints", None] and result.failed == 1
+    assert "no such file" in result.rows[3]["error"]
+    assert sorted(p.name for p in (out / "made").iterdir()) == ["frame_00000.obj", "frame_00003.obj"]
+    # a parameter clip is meshed with its own poses (lslm's convention: no mean hand), joints through the IK
+    for name, expected in (("clip", params_to_mesh(params, model_file)), ("made", joints_to_mesh(joints, model_file))):
+        loaded = trimesh.load(out / name / "frame_00003.obj", force="mesh", process=False)
+        np.testing.assert_allclose(loaded.vertices[loaded.faces], expected.vertices[3][expected.faces], atol=1e-5)
+    assert (out / "made.gif").is_file()
+    assert main([str(tmp_path / "clip.npz"), "--smplx-model", str(tmp_path / "missing.npz"), "--out", str(out)]) == 2
