@@ -52,23 +52,33 @@ Features = Sequence[torch.Tensor | np.ndarray | None]
 def dtw(cost: Any) -> tuple[float, int]:
     """Dynamic time warping on a cost matrix (n, m): the smallest sum of costs along a path from (0, 0)
     to (n−1, m−1) in steps (1, 1), (1, 0), (0, 1), and the number of cells on that path (ties take the
-    diagonal, then (1, 0)). Vectorised over anti-diagonals."""
+    diagonal, then (1, 0), then (0, 1)).
+
+    Row by row, each row in a few vector operations: with a[j] = c[i, j] + min(D[i−1, j−1], D[i−1, j]) (the
+    steps into the row) and S the row's cumulative cost, D[i, j] = min over k ≤ j of a[k] + S[j] − S[k]
+    (enter at k, then walk right) = S[j] + running minimum of a − S; the latest k on ties keeps the
+    diagonal and vertical steps first."""
     c = np.asarray(cost, dtype=np.float64)
     if c.ndim != 2 or 0 in c.shape or not np.isfinite(c).all():
         raise InvalidInputError(None, "cost", "a finite matrix (n, m) with n, m >= 1", got=c.shape)
     n, m = c.shape
-    total = np.full((n + 1, m + 1), np.inf)
-    total[0, 0] = 0.0
-    cells = np.zeros((n + 1, m + 1), dtype=np.int64)
-    for d in range(2, n + m + 1):  # the cells (i, j), 1-based, with i + j = d
-        i = np.arange(max(1, d - m), min(n, d - 1) + 1)
-        j = d - i
-        before = np.stack([total[i - 1, j - 1], total[i - 1, j], total[i, j - 1]])  # (3, k)
-        best = before.argmin(0)  # the first minimum: the diagonal on ties
-        k = np.arange(len(i))
-        total[i, j] = c[i - 1, j - 1] + before[best, k]
-        cells[i, j] = np.stack([cells[i - 1, j - 1], cells[i - 1, j], cells[i, j - 1]])[best, k] + 1
-    return float(total[n, m]), int(cells[n, m])
+    columns = np.arange(m)
+    above = np.full(m + 1, np.inf)  # D[i−1, j−1] for j = 0..m (column −1 is the start's left border)
+    above[0] = 0.0
+    above_cells = np.zeros(m + 1, dtype=np.int64)
+    for i in range(n):
+        diagonal, vertical = above[:-1], above[1:]  # (m,) D[i−1, j−1], D[i−1, j]
+        take_diagonal = diagonal <= vertical
+        a = c[i] + np.where(take_diagonal, diagonal, vertical)
+        a_cells = np.where(take_diagonal, above_cells[:-1], above_cells[1:]) + 1
+        walked = np.cumsum(c[i])
+        entry = a - walked
+        best = np.minimum.accumulate(entry)
+        k = np.maximum.accumulate(np.where(entry == best, columns, 0))  # the latest entry at the minimum
+        row = best + walked
+        above = np.concatenate([[np.inf], row])
+        above_cells = np.concatenate([[0], a_cells[k] + columns - k])
+    return float(above[-1]), int(above_cells[-1])
 
 
 def _joints(joints: Any, field: str) -> np.ndarray:

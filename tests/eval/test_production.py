@@ -18,6 +18,9 @@ def test_dtw_hand_computed():
     assert P.dtw([[1.0], [2.0], [3.0]]) == (6.0, 3)
     # a warp: frame 0 of the query matches frames 0 and 1 of the reference (costs 0) before the diagonal
     assert P.dtw([[0.0, 0.0, 9.0], [9.0, 9.0, 0.0]]) == (0.0, 3)
+    # ties: the diagonal step before the vertical one and before the horizontal one (2 cells, not 3)
+    assert P.dtw([[0.0, 0.0], [5.0, 0.0]]) == (0.0, 2)
+    assert P.dtw([[0.0, 5.0], [0.0, 0.0]]) == (0.0, 2)
     with pytest.raises(InvalidInputError):
         P.dtw(np.zeros((0, 3)))
 
@@ -47,6 +50,8 @@ def test_dtw_joint_error_of_an_offset_hand_computed(clip):
     moved = clip.copy()
     moved[:, 1:, 1] += 0.010
     assert P.dtw_joint_error(moved, clip) == pytest.approx(10.0 * 51 / 52, rel=1e-6)
+    # against a slowed reference the path has 24 cells, each 10 · 51/52 mm off: the mean is per cell
+    assert P.dtw_joint_error(moved, np.repeat(clip, 2, axis=0)) == pytest.approx(10.0 * 51 / 52, rel=1e-6)
 
 
 def test_bone_alignment_removes_a_body_difference(clip):
