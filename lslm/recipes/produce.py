@@ -164,22 +164,30 @@ def file_names(ids: list[str]) -> list[str]:
 
 # ---- the recipe -----------------------------------------------------------------------------------
 
-def _references(config: ProduceConfig) -> tuple[list[tuple[str, str]], list[torch.Tensor], list[np.ndarray] | None, float]:
-    """The split's (id, text), raw reference features, raw-clip joints (with raw_data) and frame rate."""
+def _references(config: ProduceConfig) -> tuple[list[tuple[str, str]], list[torch.Tensor], list[np.ndarray] | None,
+                                              list[dict]]:
+    """The split's (id, text), raw reference features, raw-clip joints (with raw_data), and error rows for
+    clips that cannot be references (no English text, unreadable features)."""
     from lslm.data import MotionDataset
 
     dataset = MotionDataset(config.data, split=config.split, normalize=False)
-    items, features = [], []
-    for index in range(len(dataset)):
-        item = dataset[index]
-        if item["text"].strip():
-            items.append((item["id"], item["text"].strip()))
-            features.append(item["features"])
+    items, features, errors = [], [], []
+    for index, record in enumerate(dataset.records):
+        try:
+            item = dataset[index]
+        except (InvalidInputError, OSError, ValueError) as err:
+            errors.append({"id": record["id"], "text": record.get("text", ""), "error": str(err)})
+            continue
+        if not item["text"].strip():
+            errors.append({"id": item["id"], "text": "", "error": "the clip has no English text to produce"})
+            continue
+        items.append((item["id"], item["text"].strip()))
+        features.append(item["features"])
     if not items:
         raise InvalidInputError(Path(config.data) / "manifest.jsonl", config.split, "clips with English text",
                                 got="none")
     joints = None if config.raw_data is None else raw_clip_joints(config.raw_data, [i for i, _ in items], dataset.fps)
-    return items, features, joints, dataset.fps
+    return items, features, joints, errors
 
 
 def raw_clip_joints(raw_dir: str | Path, ids: list[str], fps: float) -> list[np.ndarray]:
@@ -218,7 +226,7 @@ def run(config: ProduceConfig) -> ProduceResult:
     errors: list[dict] = []
     reference_features = reference_joints = None
     if config.data:
-        items, reference_features, reference_joints, _ = _references(config)
+        items, reference_features, reference_joints, errors = _references(config)
     elif config.input:
         items, errors = read_sentences(config.input)
     else:
@@ -251,9 +259,9 @@ def run(config: ProduceConfig) -> ProduceResult:
         rows.append(row)
     if config.render:
         _render(config, out, rows, joints, reference_features, fps)
-    clock["write"] = time.perf_counter()
     if config.smplx_model:
         _meshes(config, out, rows, joints)
+    clock["write"] = time.perf_counter()  # files, renders, meshes
     metrics = None
     if config.translator:
         metrics = _score(config, out, ids, texts, features, reference_features, reference_joints, model)
