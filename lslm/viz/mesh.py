@@ -16,6 +16,7 @@ by their angle to a light at the viewer, front view, the body turned to face the
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,14 +43,23 @@ class MeshSequence:
     joints: np.ndarray
 
 
+@functools.lru_cache(maxsize=2)
+def _smplx_model(path: str, mtime_ns: int, gender: str, flat_hand_mean: bool, num_betas: int, num_expression: int):
+    """An smplx.SMPLX body model, built once per file and settings (a batch of clips reuses it; the file's
+    modification time is in the key so that a rewritten file is read again)."""
+    import smplx
+
+    return smplx.SMPLX(model_path=path, gender=gender, use_pca=False, flat_hand_mean=flat_hand_mean,
+                       num_betas=num_betas, num_expression_coeffs=num_expression, batch_size=1,
+                       use_face_contour=False)
+
+
 def params_to_mesh(params: dict, model_path: str | os.PathLike, gender: str = "neutral",
                    flat_hand_mean: bool = True, batch_size: int = 64) -> MeshSequence:
     """The SMPL-X mesh of per-frame parameters (smplx keyword names, axis-angle, 45-dim hands): every
     field of POSE_SIZES as (T, n) (absent ones are zero), `betas` (n,) or (T, n), `expression` (T, n).
     flat_hand_mean: the hand poses are the hands' own rotations (lslm's and the IK's convention); False
     adds the model's mean hand, as smplx does by default. Frames go through smplx `batch_size` at a time."""
-    import smplx
-
     from lslm.motion.kinematics import SMPLX_TO_52, _model_file
 
     path = _model_file(model_path, gender)
@@ -71,9 +81,9 @@ def params_to_mesh(params: dict, model_path: str | os.PathLike, gender: str = "n
     if len(betas) not in (1, T):
         raise InvalidInputError(None, "betas", f"shape (n,) or ({T}, n)", got=betas.shape)
     expression = arrays.pop("expression", np.zeros((T, 10), np.float32)).reshape(T, -1)
-    model = smplx.SMPLX(model_path=str(path), gender=gender, use_pca=False, flat_hand_mean=flat_hand_mean,
-                        num_betas=betas.shape[1], num_expression_coeffs=expression.shape[1], batch_size=1,
-                        use_face_contour=False)
+    stat = path.resolve().stat()
+    model = _smplx_model(str(path.resolve()), stat.st_mtime_ns, gender, flat_hand_mean, betas.shape[1],
+                         expression.shape[1])
     vertices, joints = [], []
     with torch.no_grad():
         for start in range(0, T, batch_size):
