@@ -40,8 +40,8 @@ SIZES = {
 # (the instruction phrasings of "t2m"), and the options of producing the test sentences with it.
 PRODUCTION = {
     "tiny": {"train": [*LSLM_CONFIG, "model.mode=vocab", "data.tasks=[t2m]", "data.templates=instruct",
-                       "train.max_steps=40", "train.batch_size=8", "train.val_every=0", "train.save_every=40",
-                       "data.val_max_clips=8", "optim.warmup_steps=5"],
+                       "train.max_steps=60", "train.batch_size=8", "train.val_every=0", "train.save_every=60",
+                       "data.val_max_clips=8", "optim.warmup_steps=5", "optim.lr_llm=5e-3"],
              "produce": ["--max-new-tokens", "48"]},
     "default": {"train": [*LSLM_CONFIG, "model.mode=vocab", "data.tasks=[t2m]", "data.templates=instruct",
                           "train.max_steps=1500", "train.val_every=0", "train.save_every=1500",
@@ -190,8 +190,10 @@ class Demo:
                              "--evaluator", str(self.out / "evaluator"), "--out", str(out), "--render", "gif",
                              "--max-renders", str(self.plan["renders"]), "--no-progress",
                              *PRODUCTION[self.size]["produce"]])
-            if code:
-                raise SystemExit(f"sign production failed (exit {code})")
+            if code == 2:
+                raise SystemExit("sign production failed (exit 2)")
+            if code:  # scored all the same: every sentence counts as no motion
+                print("note: the producer wrote no motion for any test sentence")
         doc = json.loads((out / "production_metrics.json").read_text())
         figures = {name: {**doc[name]["back_translation"], **{k: v for k, v in doc[name].items() if k != "back_translation"}}
                    for name in ("reference", "produced", "reconstruction", "other_sentence")}

@@ -385,12 +385,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def production_summary(report: dict) -> str:
     """A few lines with the headline scores beside their bounds."""
+    def number(value) -> str:
+        return "—" if value is None else f"{value:.1f}"
+
     lines = []
     for name in ("reference", "produced", "reconstruction", "other_sentence"):
         bt = report[name]["back_translation"]
-        extra = "" if name == "reference" else f", DTW-MJE {report[name]['dtw_mje_mm']:.1f} mm " \
-            f"({report[name]['dtw_mje_aligned_mm']:.1f} aligned)"
-        lines.append(f"{name:>15}: back-translation BLEU-4 {bt['bleu4']:.1f}, WER {bt['wer']:.1f}{extra}")
+        extra = "" if name == "reference" else f", DTW-MJE {number(report[name]['dtw_mje_mm'])} mm " \
+            f"({number(report[name]['dtw_mje_aligned_mm'])} aligned)"
+        lines.append(f"{name:>15}: back-translation BLEU-4 {number(bt['bleu4'])}, WER {number(bt['wer'])}{extra}")
     goal = report["goal"]
     if goal["bleu4_ratio"] is not None:
         lines.append(f"goal: BLEU-4 ratio {goal['bleu4_ratio']:.2f} (target {goal['target']}) "
