@@ -145,3 +145,14 @@ def test_scored_against_the_clips_of_a_split(producer, translator, synthetic_tin
     per_sample = [json.loads(line) for line in (tmp_path / "per_sample.jsonl").read_text().splitlines()]
     assert len(per_sample) == 8 and {"produced", "reconstruction", "other_sentence"} <= set(per_sample[0])
     assert all(r["other_sentence_id"] != r["id"] for r in per_sample)
+
+
+def test_summary_of_a_production_that_wrote_nothing():
+    from lslm.recipes.produce import production_summary
+
+    bt = {"bleu1": 0.0, "bleu4": 0.0, "rouge_l": 0.0, "wer": 100.0, "empty": 8}
+    row = {"back_translation": bt, "dtw_mje_mm": None, "dtw_mje_aligned_mm": None}
+    text = production_summary({"reference": {"back_translation": {**bt, "bleu4": 30.0}}, "produced": row,
+                               "reconstruction": row, "other_sentence": row,
+                               "goal": {"bleu4_ratio": 0.0, "target": 0.8, "met": False}})
+    assert "DTW-MJE — mm (— aligned)" in text and "BLEU-4 ratio 0.00 (target 0.8) not met" in text
