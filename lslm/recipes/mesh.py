@@ -70,11 +70,12 @@ class MeshResult:
 
 def load_motion(path: str | Path, fmt: str = "lslm") -> tuple[dict | None, np.ndarray | None, bool, float | None, str | None]:
     """(SMPL-X parameters or None, joints (T, 52, 3) or None, camera frame, fps, text) of one motion file."""
-    from lslm.data.adapters import ADAPTERS, load_lslm
+    from lslm.data.adapters import load_lslm
+    from lslm.data.convert import DEFAULT_TRANSLATION, apply_translation_policy, read_clip
 
     path = Path(path)
-    if fmt != "lslm":
-        clip = ADAPTERS[fmt].load(path)
+    if fmt != "lslm":  # read and treated as preparation does (camera translation policy: its default)
+        clip = apply_translation_policy(read_clip(path, fmt), DEFAULT_TRANSLATION)
         return clip.params, clip.joints, clip.y_down, clip.fps, None
     if path.suffix == ".npy":
         from lslm.viz.cli import load_joints

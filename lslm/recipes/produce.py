@@ -191,10 +191,10 @@ def _references(config: ProduceConfig) -> tuple[list[tuple[str, str]], list[torc
 
 
 def raw_clip_joints(raw_dir: str | Path, ids: list[str], fps: float) -> list[np.ndarray]:
-    """Joints (T, 52, 3) of clips of a raw lslm folder (its manifest.jsonl), at `fps`, in their own bodies."""
-    from lslm.data.adapters import load_lslm
+    """Joints (T, 52, 3) of clips of a raw lslm folder (its manifest.jsonl), at `fps`, in their own bodies
+    (lslm.data.convert's path from a raw clip to joints, as preparation takes it)."""
+    from lslm.data.convert import ConvertOptions, clip_joints, read_clip
     from lslm.data.manifest import RAW_FIELDS, read_manifest
-    from lslm.data.prepare import clip_to_joints
 
     manifest = Path(raw_dir) / "manifest.jsonl"
     paths = {r["id"]: Path(raw_dir) / r["motion"] for r in read_manifest(manifest, RAW_FIELDS)}
@@ -202,7 +202,8 @@ def raw_clip_joints(raw_dir: str | Path, ids: list[str], fps: float) -> list[np.
     if missing:
         raise InvalidInputError(manifest, "id", "every clip of the prepared split", got=f"{len(missing)} missing, "
                                 f"e.g. {missing[0]}")
-    return [clip_to_joints(load_lslm(paths[i]).resampled(fps)) for i in ids]
+    options = ConvertOptions(fps=fps)
+    return [clip_joints(read_clip(paths[i], "lslm", options=options), options) for i in ids]
 
 
 def _load_model(path: str, device: str | None):
