@@ -12,6 +12,7 @@ CORE = ["torch", "numpy>=1.24", "scipy>=1.10", "einops>=0.7", "roma>=1.4", "omeg
 EXTRAS = {
     "smplx": ["smplx>=0.1.28"],
     "viz": ["matplotlib>=3.7", "imageio>=2.31", "imageio-ffmpeg>=0.5", "pillow>=10"],
+    "mesh": ["smplx>=0.1.28", "trimesh>=4.0"],  # SMPL-X mesh sequences of any motion (lslm.viz.mesh)
     "train": ["transformers>=4.46", "tokenizers>=0.20", "peft>=0.13", "accelerate>=1.0",
               "deepspeed>=0.15", "tensorboard>=2.15"],
     "eval": ["sacrebleu>=2.4", "rouge-score>=0.1.2", "pycocoevalcap>=1.2", "jiwer>=3.0"],
@@ -25,7 +26,7 @@ EXTRAS = {
               "imageio>=2.31", "imageio-ffmpeg>=0.5", "matplotlib>=3.7"],
     "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28", "hypothesis>=6.100"],
 }
-EXTRAS["all"] = sorted({p for k in ("smplx", "viz", "train", "eval", "semantic") for p in EXTRAS[k]})
+EXTRAS["all"] = sorted({p for k in ("smplx", "viz", "mesh", "train", "eval", "semantic") for p in EXTRAS[k]})
 
 setup(
     name="lslm",
@@ -48,6 +49,7 @@ setup(
         "lslm-synthetic=lslm.data.synthetic.cli:main",
         "lslm-render=lslm.viz.cli:main",
         "lslm-evaluate=lslm.eval.cli:main",
+        "lslm-produce=lslm.recipes.produce:main",
     ]},
     license="Apache-2.0",
 )

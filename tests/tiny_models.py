@@ -1,6 +1,6 @@
 """Download-free tiny models shared by the test packages: a byte-level BPE text tokenizer trained in
 memory (~300 entries, BOS post-processor like Llama's), a 2-layer Llama with hidden size 32 and a VQ-VAE
-motion tokenizer with 16 codes of dimension 16."""
+motion tokenizer with 16 codes of dimension 16 (random codebook, statistics of random features)."""
 from __future__ import annotations
 
 import numpy as np

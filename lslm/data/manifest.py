@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -197,6 +198,25 @@ def atomic_save_npy(path: str | Path, array: np.ndarray) -> None:
     tmp = _tmp(path)
     with open(tmp, "wb") as f:
         np.save(f, array)
+    os.replace(tmp, path)
+
+
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: byte-identical archives
+
+
+def atomic_save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
+    """np.savez_compressed, but deterministic (fixed timestamps) and atomic (temporary file + rename)."""
+    path = Path(path)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, array in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.asarray(array), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, member.getvalue(), compresslevel=1)
+    tmp = _tmp(path)
+    tmp.write_bytes(buffer.getvalue())
     os.replace(tmp, path)
 
 

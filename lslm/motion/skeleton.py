@@ -157,3 +157,22 @@ class Skeleton:
         offsets = np.zeros_like(pose)
         offsets[1:] = pose[1:] - pose[parents[1:]]
         return replace(self, offsets=offsets)
+
+
+# Joints that fix the facing direction in both joint sets, as (left hip, right hip, left shoulder, right shoulder).
+FACE_JOINTS = (1, 2, 16, 17)
+
+
+def face_front(joints) -> np.ndarray:
+    """Rotate about Y so that frame 0 faces +Z, put the root of frame 0 at the XZ origin and the lowest
+    joint on y = 0. joints (T, J, 3) of `Skeleton.smplx52()` or `body22()` → (T, J, 3) float64."""
+    joints = np.asarray(joints, dtype=np.float64)
+    l_hip, r_hip, l_sh, r_sh = FACE_JOINTS
+    across = joints[0, l_hip] - joints[0, r_hip] + joints[0, l_sh] - joints[0, r_sh]
+    forward = np.cross(across, [0.0, 1.0, 0.0])
+    angle = np.arctan2(forward[0], forward[2])  # heading of the body; turn it back to 0
+    c, s = np.cos(angle), np.sin(angle)
+    rot_y = np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])  # rotation by −angle about Y
+    out = (joints - joints[0, 0] * np.array([1.0, 0.0, 1.0])) @ rot_y.T
+    out[..., 1] -= out[..., 1].min()
+    return out

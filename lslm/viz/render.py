@@ -19,13 +19,11 @@ import numpy as np
 from matplotlib import animation
 
 from lslm.errors import InvalidInputError
-from lslm.motion import Skeleton
+from lslm.motion import Skeleton, face_front
 
 VIEWS = {"front": (0, 1), "side": (2, 1)}  # (horizontal, vertical) world axes of each view
 COLORS = {"left": "#1f77b4", "right": "#d62728", "center": "#444444"}
 WRITERS = {".gif", ".mp4"}
-# Joints that fix the facing direction, as (left hip, right hip, left shoulder, right shoulder).
-FACE_JOINTS = (1, 2, 16, 17)
 LEG_JOINTS = (1, 2, 4, 5, 7, 8, 10, 11)  # left out of the view limits when framing the upper body
 
 
@@ -51,20 +49,6 @@ def check_joints(joints, path: str | Path | None = None, skeleton: Skeleton | No
     if not np.isfinite(joints).all():
         raise InvalidInputError(path, "joints", "finite values", got="NaN or inf")
     return joints
-
-
-def face_front(joints: np.ndarray) -> np.ndarray:
-    """Rotate about Y so that frame 0 faces +Z, put the root of frame 0 at the XZ origin and the lowest
-    joint on y = 0. joints (T, J, 3) → (T, J, 3)."""
-    l_hip, r_hip, l_sh, r_sh = FACE_JOINTS
-    across = joints[0, l_hip] - joints[0, r_hip] + joints[0, l_sh] - joints[0, r_sh]
-    forward = np.cross(across, [0.0, 1.0, 0.0])
-    angle = np.arctan2(forward[0], forward[2])  # heading of the body; turn it back to 0
-    c, s = np.cos(angle), np.sin(angle)
-    rot_y = np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])  # rotation by −angle about Y
-    out = (joints - joints[0, 0] * np.array([1.0, 0.0, 1.0])) @ rot_y.T
-    out[..., 1] -= out[..., 1].min()
-    return out
 
 
 def _chain_color(skeleton: Skeleton, chain: Sequence[int]) -> str:

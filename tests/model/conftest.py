@@ -1,5 +1,5 @@
-"""Tiny, download-free pieces for the model tests: the shared tiny text tokenizer and Llama
-(tests/tiny_models.py) and its VQ-VAE motion tokenizer with 16 codes of dimension 16."""
+"""Tiny, download-free pieces for the model tests: the shared tiny text tokenizer, Llama and VQ-VAE motion
+tokenizer with 16 codes of dimension 16 (tests/tiny_models.py)."""
 from __future__ import annotations
 
 import pytest
