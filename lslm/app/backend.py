@@ -232,4 +232,4 @@ def _describe(model, folder: Path) -> str:
             if log.is_file() else []
         if val:
             rows.append(("validation loss", f"{val[-1]['loss']:.4f} at step {val[-1]['step']}"))
-    return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+    return "\n".join(f"- **{k}**: {v}" for k, v in rows)

@@ -40,8 +40,8 @@ class AppSettings:
     max_upload_mb: float = 100.0
     examples: tuple[Example, ...] = ()
     scores: str | None = None
-    render_dpi: int = 72
-    max_render_frames: int = 120  # longer clips are drawn every k-th frame (still in real time)
+    render_dpi: int = 80
+    max_render_frames: int = 60  # longer clips are drawn every k-th frame (still in real time)
     default_beams: int = 1
     default_max_tokens: int = 64
     produce_formats: tuple[str, ...] = field(default=("npz", "mp4"))
@@ -69,17 +69,18 @@ def _readable(err: LslmError) -> str:
     return message.replace(path, Path(path).name) if path else message
 
 
-def _render(joints, fps: float, caption: str, out: Path, settings: AppSettings) -> str:
+def _render(joints, fps: float, out: Path, settings: AppSettings) -> str:
+    """An animation of the joints (T, 52, 3), every k-th frame so that at most max_render_frames are drawn."""
     from lslm.viz import render_motion
 
     stride = max(1, math.ceil(len(joints) / settings.max_render_frames))
-    return str(render_motion(joints, out, captions=caption[:80] or None, fps=fps, stride=stride,
-                             dpi=settings.render_dpi))
+    return str(render_motion(joints, out, fps=fps, stride=stride, dpi=settings.render_dpi))
 
 
 def build_app(models: AppModels, settings: AppSettings) -> gr.Blocks:
     """The Blocks of the three tabs, not yet launched."""
     work = Path(settings.work_dir)
+    examples = {(Path(e.path).name, Path(e.path).stat().st_size): e for e in settings.examples}  # an upload is a copy
 
     @shown_errors
     def translate(path: str | None, beams: float, max_tokens: float) -> tuple[str, str, str, str]:
@@ -87,9 +88,12 @@ def build_app(models: AppModels, settings: AppSettings) -> gr.Blocks:
         if not path:
             raise gr.Error("Upload a motion file or pick an example first.", title="No input")
         result = models.translate(path, num_beams=int(beams), max_new_tokens=int(max_tokens))
-        animation = _render(result.joints, result.fps, result.text, work / f"{uuid.uuid4().hex}.gif", settings)
+        animation = _render(result.joints, result.fps, work / f"{uuid.uuid4().hex}.gif", settings)
         info = (f"`{Path(path).name}`: {len(result.joints) + 1} frames at {result.fps:g} fps → "
                 f"{len(result.codes)} motion codes")
+        example = examples.get((Path(path).name, Path(path).stat().st_size))
+        if example is not None:
+            info += f"; reference English: *{html.escape(example.text, quote=False)}*"
         return animation, result.text, " ".join(map(str, result.codes)), info
 
     @shown_errors
@@ -100,8 +104,8 @@ def build_app(models: AppModels, settings: AppSettings) -> gr.Blocks:
         files = [str(write_production(result, folder))]
         stem = Path(files[0]).stem
         if "mp4" in settings.produce_formats:
-            files.append(_render(result.joints, result.fps, result.text, folder / f"{stem}.mp4", settings))
-        animation = _render(result.joints, result.fps, result.text, folder / f"{stem}.gif", settings)
+            files.append(_render(result.joints, result.fps, folder / f"{stem}.mp4", settings))
+        animation = _render(result.joints, result.fps, folder / f"{stem}.gif", settings)
         return animation, files, " ".join(map(str, result.codes))
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:

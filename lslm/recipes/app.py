@@ -51,7 +51,7 @@ class AppConfig:
     convert: dict = field(default_factory=dict)
     source_fps: float | None = None
     max_upload_mb: float = 100.0
-    render_frames: int = 120
+    render_frames: int = 60
     concurrency: int = 1
     max_queue: int = 32
     block: bool = True

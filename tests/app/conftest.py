@@ -34,7 +34,7 @@ def app(app_models, tmp_path_factory):
     running = run(AppConfig(model=str(app_models["translator"]), producer=producer and str(producer),
                             port=None, examples=str(app_models["examples"]), max_upload_mb=MAX_UPLOAD_MB,
                             block=False, quiet=True, work_dir=str(tmp_path_factory.mktemp("app_work")),
-                            render_frames=24))
+                            render_frames=8))
     yield running
     running.close()
 

@@ -51,7 +51,7 @@ def test_a_test_clip_translates_as_generate_does(client, examples, reference):
     expected_codes, expected_text = reference[example.id]
     assert english == expected_text
     assert [int(c) for c in codes.split()] == expected_codes
-    assert f"{len(expected_codes)} motion codes" in info
+    assert f"{len(expected_codes)} motion codes" in info and example.text in info  # the example's reference
     with Image.open(animation) as gif:  # the skeleton animation: a GIF of several frames
         assert gif.format == "GIF" and gif.n_frames > 1
 
