@@ -30,9 +30,10 @@ def app(app_models, tmp_path_factory):
     """The running app (lslm.recipes.app.RunningApp) on 127.0.0.1, a free port from 7860."""
     from lslm.recipes.app import AppConfig, run
 
-    producer = app_models["producer"]
+    producer, real = app_models["producer"], bool(os.environ.get("LSLM_APP_MODEL"))
+    limit = AppConfig.max_upload_mb if real else MAX_UPLOAD_MB  # the page as users see it, for a screenshot
     running = run(AppConfig(model=str(app_models["translator"]), producer=producer and str(producer),
-                            port=None, examples=str(app_models["examples"]), max_upload_mb=MAX_UPLOAD_MB,
+                            port=None, examples=str(app_models["examples"]), max_upload_mb=limit,
                             block=False, quiet=True, work_dir=str(tmp_path_factory.mktemp("app_work")),
                             render_frames=8))
     yield running

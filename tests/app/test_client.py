@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from app_fixtures import MAX_UPLOAD_MB, PRODUCED_CODES
+from app_fixtures import PRODUCED_CODES
 from PIL import Image
 
 from lslm.data.convert import file_features, options_for, read_clip
@@ -91,7 +91,7 @@ def test_bad_input_gets_a_message_not_a_traceback(client, tmp_path):
 def test_a_large_upload_is_refused_with_its_limit(app):
     import httpx
 
-    limit = int(MAX_UPLOAD_MB * 1024 * 1024)
+    limit = int(app.settings.max_upload_mb * 1024 * 1024)
     big = b"\0" * (limit + 1)
     response = httpx.post(f"{app.url.rstrip('/')}/gradio_api/upload", files={"files": ("big.npy", big)}, timeout=60)
     assert response.status_code == 413 and str(limit) in response.text
