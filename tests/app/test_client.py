@@ -59,10 +59,10 @@ def test_a_test_clip_translates_as_generate_does(client, examples, reference):
 def test_two_users_at_once_each_get_their_own_translation(client, app, examples, reference, downloads):
     from gradio_client import Client, handle_file
 
-    other = Client(app.url, verbose=False, download_files=downloads)
-    jobs = [c.submit(handle_file(e.path), 1, MAX_TOKENS, api_name="/translate") for c, e in zip((client, other), examples)]
+    users, clips = (client, Client(app.url, verbose=False, download_files=downloads)), examples[:2]
+    jobs = [user.submit(handle_file(e.path), 1, MAX_TOKENS, api_name="/translate") for user, e in zip(users, clips)]
     results = [job.result(timeout=120) for job in jobs]
-    assert [([int(c) for c in r[2].split()], r[1]) for r in results] == [reference[e.id] for e in examples]
+    assert [([int(c) for c in r[2].split()], r[1]) for r in results] == [reference[e.id] for e in clips]
     assert results[0][2] != results[1][2]  # the clips' codes differ: a mix-up between users would show
 
 
