@@ -45,6 +45,7 @@ setup(
         "lslm-synthetic=lslm.data.synthetic.cli:main",
         "lslm-render=lslm.viz.cli:main",
         "lslm-evaluate=lslm.eval.cli:main",
+        "lslm-app=lslm.recipes.app:main",
     ]},
     license="Apache-2.0",
 )
