@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for limit in map(int, args.frames.split(",")):
             settings = AppSettings(work_dir=tmp, max_render_frames=limit)
-            render = median_seconds(lambda: _render(result.joints, result.fps, Path(tmp) / "a.gif", settings),
+            render = median_seconds(lambda s=settings: _render(result.joints, result.fps, Path(tmp) / "a.gif", s),
                                     args.repeat)
             share = render / (convert + generate + render)
             print(f"render ≤{limit:4d} frames {render:7.3f} s   ({share:.0%} of the request)")

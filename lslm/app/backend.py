@@ -208,15 +208,17 @@ def model_card(models: AppModels, scores: str | os.PathLike | None = None) -> st
 
 
 def _describe(model, folder: Path) -> str:
-    config, tok = model.config, model.motion_tokenizer
-    llm = model.llm.config
+    config, tok, llm = model.config, model.motion_tokenizer, model.llm.config
     params = sum(p.numel() for p in model.llm.parameters())
-    lora = "none" if config.lora is None else f"r={config.lora.r}, alpha={config.lora.alpha}" + \
-        (", rsLoRA" if config.lora.rslora else "")
-    rows = [("LLM", f"{Path(config.llm).name} ({llm.model_type}, {getattr(llm, 'num_hidden_layers', '?')} layers, "
-                    f"hidden {getattr(llm, 'hidden_size', '?')}, {params / 1e6:.1f} M parameters)"),
-            ("motion input", "codebook vectors → 2-layer MLP projector → LLM embeddings" if config.mode == "projector"
-             else "codes as vocabulary tokens <motion_id_k> (MotionGPT baseline)"),
+    layers, hidden = getattr(llm, "num_hidden_layers", "?"), getattr(llm, "hidden_size", "?")
+    lora = "none"
+    if config.lora is not None:
+        lora = f"r={config.lora.r}, alpha={config.lora.alpha}" + (", rsLoRA" if config.lora.rslora else "")
+    motion = ("codebook vectors → 2-layer MLP projector → LLM embeddings" if config.mode == "projector"
+              else "codes as vocabulary tokens <motion_id_k> (MotionGPT baseline)")
+    rows = [("LLM", f"{Path(config.llm).name} ({llm.model_type}, {layers} layers, hidden {hidden}, "
+                    f"{params / 1e6:.1f} M parameters)"),
+            ("motion input", motion),
             ("LoRA", lora),
             ("motion tokenizer", f"VQ-VAE, {tok.config.codebook_size} codes of dimension {tok.config.code_dim}, "
                                  f"one code per {tok.downsample} frames at {tok.fps:g} fps")]
@@ -228,8 +230,8 @@ def _describe(model, folder: Path) -> str:
         if run.get("data", {}).get("root"):
             rows.append(("data", str(run["data"]["root"])))
         log = folder.parent / "metrics.jsonl"
-        val = [r for r in map(json.loads, log.read_text(encoding="utf-8").splitlines()) if r.get("split") == "val"] \
-            if log.is_file() else []
+        lines = log.read_text(encoding="utf-8").splitlines() if log.is_file() else []
+        val = [row for row in map(json.loads, lines) if row.get("split") == "val"]
         if val:
             rows.append(("validation loss", f"{val[-1]['loss']:.4f} at step {val[-1]['step']}"))
     return "\n".join(f"- **{k}**: {v}" for k, v in rows)
