@@ -216,17 +216,17 @@ def _describe(model, folder: Path) -> str:
         lora = f"r={config.lora.r}, alpha={config.lora.alpha}" + (", rsLoRA" if config.lora.rslora else "")
     motion = ("codebook vectors → 2-layer MLP projector → LLM embeddings" if config.mode == "projector"
               else "codes as vocabulary tokens <motion_id_k> (MotionGPT baseline)")
-    rows = [("LLM", f"{Path(config.llm).name} ({llm.model_type}, {layers} layers, hidden {hidden}, "
-                    f"{params / 1e6:.1f} M parameters)"),
+    rows = [("LLM", (f"{Path(config.llm).name} ({llm.model_type}, {layers} layers, hidden {hidden}, "
+                     f"{params / 1e6:.1f} M parameters)")),
             ("motion input", motion),
             ("LoRA", lora),
-            ("motion tokenizer", f"VQ-VAE, {tok.config.codebook_size} codes of dimension {tok.config.code_dim}, "
-                                 f"one code per {tok.downsample} frames at {tok.fps:g} fps")]
+            ("motion tokenizer", (f"VQ-VAE, {tok.config.codebook_size} codes of dimension {tok.config.code_dim}, "
+                                  f"one code per {tok.downsample} frames at {tok.fps:g} fps"))]
     run = run_config(folder)
     if run is not None:
         train = run.get("train", {})
-        rows.append(("training", f"{run.get('stage', '?')}, scheme {run.get('scheme', '?')}, "
-                                 f"{train.get('max_steps', '?')} steps of batch {train.get('batch_size', '?')}"))
+        steps = f"{train.get('max_steps', '?')} steps of batch {train.get('batch_size', '?')}"
+        rows.append(("training", f"{run.get('stage', '?')}, scheme {run.get('scheme', '?')}, {steps}"))
         if run.get("data", {}).get("root"):
             rows.append(("data", str(run["data"]["root"])))
         log = folder.parent / "metrics.jsonl"
