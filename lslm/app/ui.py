@@ -14,6 +14,8 @@ import functools
 import html
 import logging
 import math
+import shutil
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ from lslm.errors import LslmError
 log = logging.getLogger("lslm.app")
 
 TITLE = "lslm: 3D sign language ⇄ English"
+KEEP_SECONDS = 3600  # renders, downloads and uploads are deleted an hour after they were written
 INTRO = ("Upload a sign video, a `.pose` file or any motion file lslm reads (SignAvatars `.pkl`, Motion-X `.npy`, "
          "joints `.npy` (T, 52, 3), features `.npy` (T, 623), lslm `.npz`), or pick an example: the page shows the "
          "skeleton the model reads, its English translation and the motion codes.")
@@ -77,6 +80,14 @@ def _render(joints, fps: float, out: Path, settings: AppSettings) -> str:
     return str(render_motion(joints, out, fps=fps, stride=stride, dpi=settings.render_dpi))
 
 
+def _sweep(folder: Path, age: float = KEEP_SECONDS) -> None:
+    """Remove what earlier requests wrote into `folder` more than `age` seconds ago."""
+    cutoff = time.time() - age
+    for entry in folder.iterdir():
+        if entry.stat().st_mtime < cutoff:
+            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+
+
 def build_app(models: AppModels, settings: AppSettings) -> gr.Blocks:
     """The Blocks of the three tabs, not yet launched."""
     work = Path(settings.work_dir)
@@ -87,6 +98,7 @@ def build_app(models: AppModels, settings: AppSettings) -> gr.Blocks:
         """A motion file → (animation, English, codes, what was read)."""
         if not path:
             raise gr.Error("Upload a motion file or pick an example first.", title="No input")
+        _sweep(work)
         result = models.translate(path, num_beams=int(beams), max_new_tokens=int(max_tokens))
         animation = _render(result.joints, result.fps, work / f"{uuid.uuid4().hex}.gif", settings)
         info = (f"`{Path(path).name}`: {len(result.joints) + 1} frames at {result.fps:g} fps → "
@@ -99,6 +111,7 @@ def build_app(models: AppModels, settings: AppSettings) -> gr.Blocks:
     @shown_errors
     def produce(text: str, max_tokens: float) -> tuple[str, list[str], str]:
         """English → (animation, downloadable files, codes)."""
+        _sweep(work)
         result = models.produce(text, max_new_tokens=int(max_tokens))
         folder = work / uuid.uuid4().hex
         files = [str(write_production(result, folder))]
@@ -108,7 +121,7 @@ def build_app(models: AppModels, settings: AppSettings) -> gr.Blocks:
         animation = _render(result.joints, result.fps, folder / f"{stem}.gif", settings)
         return animation, files, " ".join(map(str, result.codes))
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(KEEP_SECONDS, KEEP_SECONDS)) as blocks:
         gr.Markdown(f"# {TITLE}")
         with gr.Tab("Translate"):
             gr.Markdown(INTRO)
