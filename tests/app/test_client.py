@@ -29,14 +29,16 @@ def client(app, downloads):
 
 @pytest.fixture(scope="module")
 def reference(app_models, examples):
-    """Per example clip: (codes, English) of `LSLM.generate` on its features, from a model loaded anew."""
+    """reference(example, num_beams=1) → (codes, English) of `LSLM.generate` on the clip's features, from
+    the model loaded anew."""
     model = LSLM.from_pretrained(app_models["translator"])
     tokenizer = model.motion_tokenizer
-    out = {}
-    for example in examples:
+
+    def generate(example, num_beams: int = 1) -> tuple[list[int], str]:
         features = torch.as_tensor(file_features(example.path, options_for(tokenizer)))
-        out[example.id] = (tokenizer.encode(features).tolist(), model.generate(features, max_new_tokens=MAX_TOKENS))
-    return out
+        return tokenizer.encode(features).tolist(), model.generate(features, num_beams=num_beams,
+                                                                   max_new_tokens=MAX_TOKENS)
+    return generate
 
 
 def translate(client, path, beams=1):
@@ -48,7 +50,7 @@ def translate(client, path, beams=1):
 def test_a_test_clip_translates_as_generate_does(client, examples, reference):
     example = examples[0]
     animation, english, codes, info = translate(client, example.path)
-    expected_codes, expected_text = reference[example.id]
+    expected_codes, expected_text = reference(example)
     assert english == expected_text
     assert [int(c) for c in codes.split()] == expected_codes
     assert f"{len(expected_codes)} motion codes" in info and example.text in info  # the example's reference
@@ -56,13 +58,14 @@ def test_a_test_clip_translates_as_generate_does(client, examples, reference):
         assert gif.format == "GIF" and gif.n_frames > 1
 
 
-def test_two_users_at_once_each_get_their_own_translation(client, app, examples, reference, downloads):
+def test_two_users_at_once_each_get_their_own_translation_and_decoding(client, app, examples, reference, downloads):
     from gradio_client import Client, handle_file
 
-    users, clips = (client, Client(app.url, verbose=False, download_files=downloads)), examples[:2]
-    jobs = [user.submit(handle_file(e.path), 1, MAX_TOKENS, api_name="/translate") for user, e in zip(users, clips)]
+    users, clips, beams = (client, Client(app.url, verbose=False, download_files=downloads)), examples[:2], (1, 3)
+    jobs = [user.submit(handle_file(e.path), b, MAX_TOKENS, api_name="/translate")
+            for user, e, b in zip(users, clips, beams)]
     results = [job.result(timeout=120) for job in jobs]
-    assert [([int(c) for c in r[2].split()], r[1]) for r in results] == [reference[e.id] for e in clips]
+    assert [([int(c) for c in r[2].split()], r[1]) for r in results] == [reference(e, b) for e, b in zip(clips, beams)]
     assert results[0][2] != results[1][2]  # the clips' codes differ: a mix-up between users would show
 
 
