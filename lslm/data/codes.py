@@ -265,6 +265,12 @@ def motion_file_codes(path: str | os.PathLike, tokenizer, fps: float | None = No
 
     features = file_features(path, options_for(tokenizer, **(convert or {})), fmt, fps,
                              feature_dim=tokenizer.config.feature_dim)  # (T − 1, D)
+    return features_codes(features, tokenizer, path)
+
+
+def features_codes(features, tokenizer, path: str | os.PathLike | None = None) -> torch.Tensor:
+    """Codes (L,) long of one clip's raw features (T, D); a clip shorter than one code is an
+    InvalidInputError naming `path`."""
     if len(features) < tokenizer.downsample:
         raise InvalidInputError(path, "features", f"at least {tokenizer.downsample} frames (one code)",
                                 got=len(features))

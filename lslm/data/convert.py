@@ -74,7 +74,8 @@ def detect_format(path: str | Path) -> str:
             return name
     if not path.exists():
         raise InvalidInputError(path, "file", "an existing file or folder", got="no such path")
-    got = f"shape {npy_shape(path)}" if path.suffix == ".npy" else (path.suffix or "a folder")
+    got = f"shape {npy_shape(path)}" if path.suffix == ".npy" else \
+        path.suffix or ("a folder" if path.is_dir() else "a file without a suffix")
     raise InvalidInputError(path, "format", f"one of {', '.join(ADAPTERS)} (docs/data.md; or name it with --format)",
                             got=got)
 
