@@ -233,13 +233,13 @@ def test_smplerx_folders(tmp_path, clip):
         for file, data in frames.items():
             write(path / file, data)
         cases.append(Case(f"load_smplerx({name})", lambda: load_smplerx(path), field, path if field in
-                          ("frame files", "file name") else None))
+                          ("frames", "frame files", "file name") else None))
 
     good = {f"{i:05d}.npz": npz_bytes(frame) for i in range(4)}
-    folder("one frame", dict(list(good.items())[:1]), "frame files")
+    folder("one frame", dict(list(good.items())[:1]), "frames")
     folder("empty", {}, "frame files")
     folder("no number", {**good, "frame.npz": npz_bytes(frame)}, "file name")
-    folder("duplicate numbers", {**good, "a00001.npz": npz_bytes(frame)}, "frame files")
+    folder("duplicate numbers", {**good, "a00001.npz": npz_bytes(frame)}, "file name")
     for key in ("global_orient", "body_pose", "transl"):
         folder(f"no {key}", {**good, "00002.npz": npz_bytes({k: v for k, v in frame.items() if k != key})}, key)
         folder(f"{key} nan", {**good, "00002.npz": npz_bytes({**frame, key: frame[key] * np.nan})}, key)
