@@ -87,6 +87,26 @@ def test_recipe_writes_lslm_joint_files_renders_and_rows(producer, tmp_path):
     assert json.loads((out / "produce_config.json").read_text())["sentences"] == list(PAIRS)
 
 
+def test_recipe_writes_pose_files_of_the_same_motion(producer, tmp_path):
+    pytest.importorskip("pose_format", reason="the video extra")
+    from lslm.video import read_pose, retarget
+
+    out = tmp_path / "out"
+    result = run(ProduceConfig(model=str(producer), out=str(out), sentences=("thank you very much",), pose=True,
+                               **QUICK))
+    row = result.rows[0]
+    assert row["files"] == {"npz": "motion/s0000.npz", "pose": "motion/s0000.pose"}
+    with np.load(out / "motion" / "s0000.npz") as f:
+        joints = f["joints"]
+    landmarks = read_pose(out / row["files"]["pose"])
+    assert (landmarks.num_frames, landmarks.fps) == (len(joints), 30.0)
+    # Read back as a video would be: the wrists move as the produced wrists do (20 = left, 21 = right wrist).
+    back = retarget(landmarks).joints
+    produced = joints[:, [20, 21]] - joints[:, [20, 21]].mean(0)
+    read = back[:, [20, 21]] - back[:, [20, 21]].mean(0)
+    assert np.corrcoef(produced.ravel(), read.ravel())[0, 1] > 0.9
+
+
 def test_command_line_exit_codes(producer, translator, tmp_path, capsys):
     assert main(["--model", str(producer), "where is the library", "--out", str(tmp_path / "a"), "--no-progress",
                  "--max-new-tokens", "16"]) == 0
