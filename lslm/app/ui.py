@@ -35,6 +35,14 @@ INTRO = ("Upload a sign video, a `.pose` file or any motion file lslm reads (Sig
          "skeleton the model reads, its English translation and the motion codes.")
 
 
+def default_produce_formats() -> tuple[str, ...]:
+    """The Produce tab's downloads: the lslm joint file, a `.pose` file when pose-format (the `video`
+    extra) is installed, and an mp4."""
+    import importlib.util
+
+    return ("npz", "pose", "mp4") if importlib.util.find_spec("pose_format") else ("npz", "mp4")
+
+
 @dataclass(frozen=True)
 class AppSettings:
     """What the page needs beyond the models: where it writes renders and downloads, upload limit (for the
@@ -49,14 +57,6 @@ class AppSettings:
     default_beams: int = 1
     default_max_tokens: int = 64
     produce_formats: tuple[str, ...] = field(default_factory=default_produce_formats)
-
-
-def default_produce_formats() -> tuple[str, ...]:
-    """The Produce tab's downloads: the lslm joint file, a `.pose` file when pose-format (the `video`
-    extra) is installed, and an mp4."""
-    import importlib.util
-
-    return ("npz", "pose", "mp4") if importlib.util.find_spec("pose_format") else ("npz", "mp4")
 
 
 def shown_errors(fn):
