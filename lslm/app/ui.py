@@ -24,6 +24,7 @@ import gradio as gr
 
 from lslm.app.backend import AppModels, Example, model_card, write_production
 from lslm.errors import LslmError
+from lslm.video import write_pose
 
 log = logging.getLogger("lslm.app")
 
@@ -32,6 +33,14 @@ KEEP_SECONDS = 3600  # renders, downloads and uploads are deleted an hour after 
 INTRO = ("Upload a sign video, a `.pose` file or any motion file lslm reads (SignAvatars `.pkl`, Motion-X `.npy`, "
          "joints `.npy` (T, 52, 3), features `.npy` (T, 623), lslm `.npz`), or pick an example: the page shows the "
          "skeleton the model reads, its English translation and the motion codes.")
+
+
+def default_produce_formats() -> tuple[str, ...]:
+    """The Produce tab's downloads: the lslm joint file, a `.pose` file when pose-format (the `video`
+    extra) is installed, and an mp4."""
+    import importlib.util
+
+    return ("npz", "pose", "mp4") if importlib.util.find_spec("pose_format") else ("npz", "mp4")
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ class AppSettings:
     max_render_frames: int = 60  # longer clips are drawn every k-th frame (still in real time)
     default_beams: int = 1
     default_max_tokens: int = 64
-    produce_formats: tuple[str, ...] = field(default=("npz", "mp4"))
+    produce_formats: tuple[str, ...] = field(default_factory=default_produce_formats)
 
 
 def shown_errors(fn):
@@ -116,6 +125,8 @@ def build_app(models: AppModels, settings: AppSettings) -> gr.Blocks:
         folder = work / uuid.uuid4().hex
         files = [str(write_production(result, folder))]
         stem = Path(files[0]).stem
+        if "pose" in settings.produce_formats:
+            files.append(str(write_pose(result.joints, folder / f"{stem}.pose", fps=result.fps)))
         if "mp4" in settings.produce_formats:
             files.append(_render(result.joints, result.fps, folder / f"{stem}.mp4", settings))
         animation = _render(result.joints, result.fps, folder / f"{stem}.gif", settings)

@@ -11,6 +11,8 @@ Sentences come from the command line, a text file (one per non-blank line) or a 
 batched) → raw features (the model's tokenizer) → 52 joints, and is written as
 
     OUT/motion/<id>.npz     lslm joints: joints (T, 52, 3) metres y up, fps, text, codes (L,), features (T, 623)
+    OUT/motion/<id>.pose    (--pose, the `video` extra) the same motion as a MediaPipe Holistic `.pose` file
+                            (lslm.video.write_pose), for pose-format's viewer and tools
     OUT/renders/<id>.gif    (--render gif|mp4) the sentence as caption; beside the reference clip with --data
     OUT/meshes/<id>/        (--smplx-model) an SMPL-X mesh per frame, .obj or .glb (lslm.viz.mesh)
     OUT/produced.jsonl      one row per sentence: id, text, codes, frames, files, or error
@@ -54,6 +56,7 @@ class ProduceConfig:
         own body (default: the prepared features, in the tokenizer's target skeleton).
     translator: an LSLM folder (motion → English) for back-translation; evaluator: a motion evaluator
         folder for FID, diversity and R-precision. Both need `data`.
+    pose: also write each motion as a `.pose` file (MediaPipe Holistic layout; needs the `video` extra).
     render: "gif" or "mp4" renders of the first `max_renders` sentences (None: all).
     smplx_model: an SMPL-X .npz (or a folder with SMPLX_{GENDER}.npz): also write mesh sequences
         (`mesh_format` obj or glb, one file per frame), through inverse kinematics (lslm.motion.ik).
@@ -69,6 +72,7 @@ class ProduceConfig:
     raw_data: str | None = None
     translator: str | None = None
     evaluator: str | None = None
+    pose: bool = False
     render: str | None = None
     max_renders: int | None = None
     smplx_model: str | None = None
@@ -243,6 +247,8 @@ def run(config: ProduceConfig) -> ProduceResult:
     clock["produce"] = time.perf_counter()
     features = codes_to_features(model.motion_tokenizer, codes)
     fps = model.motion_tokenizer.fps
+    if config.pose:
+        from lslm.video import write_pose
     (out / "motion").mkdir(parents=True, exist_ok=True)
     rows, joints = [], []
     for clip_id, stem, text, c, f in zip(ids, file_names(ids), texts, codes, features):
@@ -257,6 +263,8 @@ def run(config: ProduceConfig) -> ProduceResult:
             atomic_save_npz(path, {"joints": j, "fps": np.float32(fps), "text": np.array(text),
                                    "codes": c.numpy().astype(np.int64), "features": f.numpy()})
             row.update(frames=len(j), files={"npz": str(path.relative_to(out))})
+            if config.pose:
+                row["files"]["pose"] = str(write_pose(j, path.with_suffix(".pose"), fps=fps).relative_to(out))
         rows.append(row)
     if config.render:
         _render(config, out, rows, joints, reference_features, fps)
@@ -340,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--translator", help="LSLM folder for back-translation (with --data)")
     p.add_argument("--evaluator", help="motion evaluator folder for FID / diversity / R-precision (with --data)")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--pose", action="store_true", help="also write .pose files (MediaPipe Holistic; video extra)")
     p.add_argument("--render", choices=RENDER_FORMATS, help="render each motion with its sentence as caption")
     p.add_argument("--max-renders", type=int, help="render only the first N sentences")
     p.add_argument("--smplx-model", help="SMPL-X .npz (or folder): also write mesh sequences")
@@ -367,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         config = ProduceConfig(
             model=args.model, out=args.out, sentences=tuple(args.sentences), input=args.input, data=args.data,
             split=args.split, raw_data=args.raw_data, translator=args.translator, evaluator=args.evaluator,
-            render=args.render, max_renders=args.max_renders, smplx_model=args.smplx_model, gender=args.gender,
+            pose=args.pose, render=args.render, max_renders=args.max_renders, smplx_model=args.smplx_model, gender=args.gender,
             mesh_format=args.mesh_format, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
             num_beams=args.num_beams, do_sample=args.do_sample, temperature=args.temperature, top_p=args.top_p,
             seed=args.seed, device=args.device, progress=not args.no_progress)

@@ -9,8 +9,10 @@ import torch
 from app_fixtures import PRODUCED_CODES
 from PIL import Image
 
+from lslm.app.ui import default_produce_formats
 from lslm.data.convert import file_features, options_for, read_clip
 from lslm.model import LSLM
+from lslm.video import read_pose
 
 MAX_TOKENS = 8
 
@@ -106,7 +108,7 @@ def test_production_returns_a_file_lslm_reads_back(client, app_models):
     sentence = "where is the library"
     animation, files, codes = client.predict(sentence, PRODUCED_CODES, api_name="/produce")
     paths = {p.rsplit(".", 1)[-1]: p for p in files}
-    assert set(paths) == {"npz", "mp4"}
+    assert set(paths) == set(default_produce_formats())
     producer = LSLM.from_pretrained(app_models["producer"])
     expected = producer.generate_motion(sentence, max_new_tokens=PRODUCED_CODES)
     assert [int(c) for c in codes.split()] == expected.tolist() and len(expected) == PRODUCED_CODES
@@ -116,3 +118,6 @@ def test_production_returns_a_file_lslm_reads_back(client, app_models):
     np.testing.assert_allclose(clip.joints, joints.numpy(), atol=1e-5)
     with Image.open(animation) as gif:
         assert gif.n_frames > 1
+    if "pose" in paths:  # the same motion as MediaPipe would have seen it
+        landmarks = read_pose(paths["pose"])
+        assert (landmarks.num_frames, landmarks.fps) == (len(joints), producer.motion_tokenizer.fps)

@@ -87,6 +87,26 @@ def test_recipe_writes_lslm_joint_files_renders_and_rows(producer, tmp_path):
     assert json.loads((out / "produce_config.json").read_text())["sentences"] == list(PAIRS)
 
 
+def test_recipe_writes_pose_files_of_the_same_motion(producer, tmp_path):
+    pytest.importorskip("pose_format", reason="the video extra")
+    from lslm.video import joints_to_landmarks, read_pose
+
+    out = tmp_path / "out"
+    result = run(ProduceConfig(model=str(producer), out=str(out), sentences=("thank you very much",), pose=True,
+                               **QUICK))
+    row = result.rows[0]
+    assert row["files"] == {"npz": "motion/s0000.npz", "pose": "motion/s0000.pose"}
+    with np.load(out / "motion" / "s0000.npz") as f:
+        joints = f["joints"]
+    landmarks = read_pose(out / row["files"]["pose"])
+    assert (landmarks.num_frames, landmarks.fps) == (len(joints), 30.0)
+    # The file holds what a perfect MediaPipe would have seen of the produced joints (float32 in the file).
+    seen = joints_to_landmarks(joints, 30.0)
+    np.testing.assert_allclose(landmarks.body, seen.body, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(landmarks.right_hand, seen.right_hand, rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(landmarks.body_world, seen.body_world, atol=1e-5)
+
+
 def test_command_line_exit_codes(producer, translator, tmp_path, capsys):
     assert main(["--model", str(producer), "where is the library", "--out", str(tmp_path / "a"), "--no-progress",
                  "--max-new-tokens", "16"]) == 0
