@@ -76,14 +76,48 @@ def build_base_lm(tokenizer, cfg: BaseLMConfig):
     return LlamaForCausalLM(config)
 
 
+def fit_causal_lm(model, items: list[tuple[list[int], int]], pad_id: int, *, steps: int, batch_size: int,
+                  lr: float, warmup: int, rng: random.Random, weight_decay: float = 0.01, progress: bool = True,
+                  desc: str = "train") -> list[float]:
+    """Train a causal LM on token sequences; item = (ids, start): the loss covers ids[start:].
+
+    AdamW, linear warm-up over `warmup` steps then cosine to 0 at `steps`, gradient norm clipped at 1;
+    each step a random batch (drawn with `rng`) padded to its longest sequence. Returns the step losses.
+    """
+    from tqdm import tqdm
+
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
+        1 + math.cos(math.pi * min(s, steps) / steps)))
+    model.train()
+    losses: list[float] = []
+    bar = tqdm(range(steps), desc=desc, disable=not progress)
+    for _ in bar:
+        batch = rng.sample(items, min(batch_size, len(items)))
+        width = max(len(seq) for seq, _ in batch)
+        ids = torch.full((len(batch), width), pad_id)
+        labels = torch.full((len(batch), width), -100)
+        for i, (seq, start) in enumerate(batch):
+            ids[i, : len(seq)] = torch.tensor(seq)
+            labels[i, start: len(seq)] = torch.tensor(seq[start:])
+        mask = (torch.arange(width)[None] < torch.tensor([len(seq) for seq, _ in batch])[:, None]).long()
+        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+        bar.set_postfix(loss=f"{losses[-1]:.3f}")
+    return losses
+
+
 def train_base_lm(texts: list[str], out_dir: str | Path, cfg: BaseLMConfig | None = None,
                   progress: bool = True) -> dict:
     """Train tokenizer + LM on `texts` (one sentence each) and save both to `out_dir` (HF format).
 
     Returns {"final_loss", "perplexity", "steps", "sentences"}.
     """
-    from tqdm import tqdm
-
     cfg = cfg or BaseLMConfig()
 
     if not texts:
@@ -102,29 +136,8 @@ def train_base_lm(texts: list[str], out_dir: str | Path, cfg: BaseLMConfig | Non
                                              tokenize=False, add_generation_prompt=True)
         prompt = tokenizer(chat, add_special_tokens=False)["input_ids"]
         encoded += [([tokenizer.bos_token_id, *answer], 1), (prompt + answer, len(prompt))]
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / cfg.warmup) * 0.5 * (
-        1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps)))
-    model.train()
-    losses: list[float] = []
-    bar = tqdm(range(cfg.steps), desc="base LM", disable=not progress)
-    for _ in bar:
-        batch = rng.sample(encoded, min(cfg.batch_size, len(encoded)))
-        width = max(len(seq) for seq, _ in batch)
-        ids = torch.full((len(batch), width), tokenizer.pad_token_id)
-        labels = torch.full((len(batch), width), -100)
-        for i, (seq, start) in enumerate(batch):
-            ids[i, : len(seq)] = torch.tensor(seq)
-            labels[i, start: len(seq)] = torch.tensor(seq[start:])
-        mask = (torch.arange(width)[None] < torch.tensor([len(seq) for seq, _ in batch])[:, None]).long()
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        opt.zero_grad(set_to_none=True)
-        losses.append(loss.item())
-        bar.set_postfix(loss=f"{losses[-1]:.3f}")
+    losses = fit_causal_lm(model, encoded, tokenizer.pad_token_id, steps=cfg.steps, batch_size=cfg.batch_size,
+                           lr=cfg.lr, warmup=cfg.warmup, rng=rng, progress=progress, desc="base LM")
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
