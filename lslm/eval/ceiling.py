@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 
 from lslm.errors import InvalidInputError
+from lslm.training.base_lm import GLOSS_PROMPT, chat_prompt_ids, fit_causal_lm
 
-GLOSS_PROMPT = "Translate the glosses to English: {gloss}"
 
 
 @dataclass(frozen=True)
@@ -45,17 +45,13 @@ class GlossTranslator:
     tokenizer: object
 
     def prompt_ids(self, gloss: str) -> list[int]:
-        chat = self.tokenizer.apply_chat_template([{"role": "user", "content": GLOSS_PROMPT.format(gloss=gloss)}],
-                                                  tokenize=False, add_generation_prompt=True)
-        return self.tokenizer(chat, add_special_tokens=False)["input_ids"]
+        return chat_prompt_ids(self.tokenizer, GLOSS_PROMPT.format(gloss=gloss))
 
 
 def train_gloss_translator(llm: str | Path, pairs: Sequence[tuple[str, str]], cfg: CeilingConfig = CeilingConfig(),
                            progress: bool = False) -> GlossTranslator:
     """The LM at `llm` (a Hugging Face folder or name with a chat template) trained on (gloss, English) pairs."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from lslm.training.base_lm import fit_causal_lm
 
     if not pairs:
         raise InvalidInputError(None, "pairs", "at least one (gloss, English) pair", got=0)
