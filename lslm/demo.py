@@ -37,6 +37,7 @@ SIZES = {
                 "instruct": LSLM_CONFIG},
 }
 TRANSLATION_KEYS = ("bleu1", "bleu4", "rouge_l", "cider", "wer", "ins", "del")
+GLOSS_KEYS = ("wer", "sentence_accuracy", "substitutions", "insertions", "deletions")
 TOKENIZER_KEYS = {"mpjpe": "mpjpe_mm", "pa_mpjpe": "pa_mpjpe_mm", "accel": "accel_error_mm", "fid": "fid",
                   "diversity": "diversity_recon", "usage": "codebook_usage", "perplexity": "perplexity"}
 
@@ -157,6 +158,31 @@ class Demo:
         self.record("translation", {**{k: doc[k] for k in TRANSLATION_KEYS},
                                     "predictions": str((scores / "predictions.jsonl").relative_to(self.out))})
 
+    def diagnose(self) -> None:
+        """Where the signs are lost (docs/diagnose.md): the model's gloss reading (m2g) of the test split with
+        the phonological parameters of its misread signs, the ceiling (the base LM reading the true glosses)
+        and the probes of the tokenizer; train split against test split."""
+        from lslm.training.diagnose import main as diagnose
+
+        out = self.out / "diagnose"
+        argv = [f"data={self.out / 'data'}", f"out={out}", f"corpus={self.out / 'corpus' / 'corpus.json'}",
+                f"model={self.out / 'lslm' / 'final'}", *self.plan["diagnose"]]
+        if self.run("where the signs are lost", diagnose, argv):
+            raise SystemExit("diagnose failed")
+        doc = json.loads((out / "results.json").read_text())
+        figures = {"m2g": {split: {k: g[k] for k in GLOSS_KEYS} for split, g in doc["model"]["m2g"].items()},
+                   "m2t": {split: {k: t[k] for k in ("bleu4", "wer")} for split, t in doc["model"]["m2t"].items()}}
+        test = doc["model"]["m2g"].get("test")
+        if test and "misread" in test:
+            figures["misread_parameters"] = {p: v["share"] for p, v in test["misread"]["parameters"].items()}
+            figures["per_signer"] = {s: v["wer"] for s, v in test["per_signer"].items()}
+        if "ceiling" in doc:
+            figures["ceiling"] = {split: {k: c[k] for k in ("bleu4", "wer")} for split, c in doc["ceiling"].items()}
+        if "probe" in doc:
+            figures["probe"] = {source: {split: r[split]["wer"] for split in r if split != "seconds"}
+                                for source, r in doc["probe"].items()}
+        self.record("diagnose", figures)
+
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description="Run every lslm stage on the synthetic corpus.")
@@ -165,7 +191,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = p.parse_args(argv)
     demo = Demo(Path(args.out), args.size)
     start = time.time()
-    for stage in (demo.corpus, demo.prepare, demo.render, demo.tokenizer, demo.lslm):
+    for stage in (demo.corpus, demo.prepare, demo.render, demo.tokenizer, demo.lslm, demo.diagnose):
         stage()
     print(f"\nall stages done in {time.time() - start:.0f} s; figures in {demo.results_path}")
     print(json.dumps(demo.results, indent=2))

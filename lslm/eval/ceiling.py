@@ -9,6 +9,10 @@ warm-up, cosine; loss on the answer and its end token), decoding greedy.
 
     translator = train_gloss_translator("runs/demo/base_lm", [(gloss, text), ...], CeilingConfig())
     english = translate_glosses(translator, ["TOMORROW STORE I GO"])
+
+`text_only_loss` is the other end: the untouched base LM's loss on the English as the answer to a chat
+request that says nothing about it. A motion reader whose validation loss is not below it has learned
+nothing from the motion.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from pathlib import Path
 import torch
 
 from lslm.errors import InvalidInputError
-from lslm.training.base_lm import GLOSS_PROMPT, chat_prompt_ids, fit_causal_lm
+from lslm.training.base_lm import CHAT_REQUESTS, GLOSS_PROMPT, chat_prompt_ids, fit_causal_lm
 
 
 
@@ -91,3 +95,27 @@ def translate_glosses(translator: GlossTranslator, glosses: Sequence[str], batch
         for i, text in zip(chunk, tok.batch_decode(new, skip_special_tokens=True)):
             out[i] = text.strip()
     return out
+
+
+@torch.no_grad()
+def text_only_loss(llm: str | Path, texts: Sequence[str], request: str = CHAT_REQUESTS[0], batch_size: int = 64) -> float:
+    """Mean answer-token loss (answer and its end token) of the LM at `llm` on each text as the answer to
+    `request` in its chat format: what it predicts of the English knowing nothing about the clip."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(llm))
+    model = AutoModelForCausalLM.from_pretrained(str(llm), dtype=torch.float32).eval()
+    prompt = chat_prompt_ids(tokenizer, request)
+    total, count = 0.0, 0
+    for start in range(0, len(texts), batch_size):
+        rows = [prompt + tokenizer(t, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+                for t in texts[start:start + batch_size]]
+        width = max(map(len, rows))
+        ids = torch.full((len(rows), width), tokenizer.pad_token_id)
+        labels = torch.full((len(rows), width), -100)
+        for b, r in enumerate(rows):
+            ids[b, :len(r)], labels[b, len(prompt):len(r)] = torch.tensor(r), torch.tensor(r[len(prompt):])
+        logits = model(input_ids=ids, attention_mask=(labels != -100) | (torch.arange(width) < len(prompt))).logits
+        losses = torch.nn.functional.cross_entropy(logits[:, :-1].transpose(1, 2), labels[:, 1:], reduction="sum")
+        total, count = total + float(losses), count + int((labels[:, 1:] != -100).sum())
+    return total / count

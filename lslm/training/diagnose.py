@@ -116,12 +116,14 @@ def run_probes(cfg: DiagnoseConfig, out: Path, lexicon) -> dict:
 
 def run_ceiling(cfg: DiagnoseConfig, out: Path) -> dict:
     """{split: translation scores} of the base LM trained gloss → English, reading the true glosses."""
-    from lslm.eval.ceiling import translate_glosses, train_gloss_translator
+    from lslm.eval.ceiling import text_only_loss, translate_glosses, train_gloss_translator
     from lslm.eval.text import score
 
+    results = {"text_only_loss": {split: text_only_loss(cfg.llm, [r["text"] for r in _split_rows(cfg.data, split)])
+                                  for split in (*cfg.splits, "val") if split != "train"}}
+    print(f"text-only loss: {results['text_only_loss']}", flush=True)
     pairs = [(r["gloss"], r["text"]) for r in _split_rows(cfg.data, "train") if r.get("gloss")]
     translator = train_gloss_translator(cfg.llm, pairs, cfg.ceiling, progress=cfg.progress)
-    results = {}
     for split in cfg.splits:
         rows = [r for r in _split_rows(cfg.data, split, _limit(cfg, split)) if r.get("gloss")]
         predictions = translate_glosses(translator, [r["gloss"] for r in rows],
@@ -201,6 +203,8 @@ def summary_table(results: dict) -> str:
             if isinstance(s, dict):
                 lines.append(f"| probe on {source} | {split} | {s['wer']:.1f} | | |")
     for split, s in results.get("ceiling", {}).items():
+        if split == "text_only_loss":
+            continue
         lines.append(f"| ceiling (true gloss → English) | {split} | | {s['bleu4']:.1f} | {s['wer']:.1f} |")
     model = results.get("model", {})
     for split, s in model.get("m2t", {}).items():

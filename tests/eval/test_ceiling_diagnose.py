@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 
-from lslm.eval.ceiling import CeilingConfig, translate_glosses, train_gloss_translator
-from lslm.training.base_lm import BaseLMConfig, train_base_lm
+from lslm.eval.ceiling import CeilingConfig, text_only_loss, translate_glosses, train_gloss_translator
+from lslm.training.base_lm import BaseLMConfig, chat_prompt_ids, train_base_lm
 
 PAIRS = [("CAT MILK DRINK", "The cat drinks milk."), ("SHIRT RED MY FRIEND BUY", "My friend buys a red shirt."),
          ("GIFT THEY FORGET", "They forget a gift."), ("TODAY TEACHER SLEEP NOT", "The teacher does not sleep today.")]
@@ -30,6 +30,23 @@ def test_ceiling_translator_learns_its_pairs_and_batches_like_single_clips(base_
     batched = translate_glosses(translator, glosses, batch_size=4)
     assert batched == [t for _, t in PAIRS]  # the prompt it trained on is the one it is read with
     assert [translate_glosses(translator, [g])[0] for g in glosses] == batched  # left padding changes nothing
+
+
+def test_text_only_loss_is_the_lms_own_answer_loss(base_lm):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok, model = AutoTokenizer.from_pretrained(base_lm), AutoModelForCausalLM.from_pretrained(base_lm).eval()
+    prompt = chat_prompt_ids(tok, "Say a sentence.")
+    singles, counts = [], []
+    for _, text in PAIRS[:2]:  # Hugging Face's loss over the labelled answer, one text at a time
+        answer = tok(text, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+        ids = torch.tensor([prompt + answer])
+        with torch.no_grad():
+            singles.append(float(model(input_ids=ids, labels=torch.tensor([[-100] * len(prompt) + answer])).loss))
+        counts.append(len(answer))
+    assert text_only_loss(base_lm, [PAIRS[0][1]]) == pytest.approx(singles[0], rel=1e-5)
+    weighted = (singles[0] * counts[0] + singles[1] * counts[1]) / sum(counts)  # batched: padding changes nothing
+    assert text_only_loss(base_lm, [t for _, t in PAIRS[:2]]) == pytest.approx(weighted, rel=1e-5)
 
 
 def test_diagnose_end_to_end(synthetic_tiny, base_lm, tmp_path):
@@ -68,7 +85,7 @@ def test_diagnose_end_to_end(synthetic_tiny, base_lm, tmp_path):
             assert again["wer"] == results["probe"][source][split]["wer"]
     assert results["probe"]["codes"]["test"]["per_signer"].keys() == {"S11", "S12"}
     ceiling = [json.loads(line) for line in (out / "ceiling_test.jsonl").read_text().splitlines()]
-    assert len(ceiling) == 8
+    assert len(ceiling) == 8 and set(results["ceiling"]["text_only_loss"]) == {"test", "val"}
     assert results["ceiling"]["test"]["bleu4"] == score([r["prediction"] for r in ceiling],
                                                         [r["reference"] for r in ceiling]).corpus["bleu4"]
     assert results["model"]["m2t"]["train"]["wer"] is not None and results["model"]["m2g"]["test"]["clips"] == 8
