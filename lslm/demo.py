@@ -28,13 +28,15 @@ SIZES = {
              "pretrain": [*LSLM_CONFIG, "train.max_steps=40", "train.batch_size=8", "train.val_every=0",
                           "train.save_every=40", "optim.warmup_steps=5"],
              "instruct": [*LSLM_CONFIG, "train.max_steps=40", "train.batch_size=8", "train.val_every=0",
-                          "train.save_every=40", "optim.warmup_steps=5"]},
+                          "train.save_every=40", "optim.warmup_steps=5"],
+             "diagnose": ["train_clips=8", "probe.steps=50", "ceiling.steps=40", "progress=false"]},
     "default": {"corpus": "default", "renders": 4,
                 "tokenizer": ["--config", "configs/tokenizer/synthetic.yaml"],
                 "evaluator": ["--config", "configs/eval/evaluator.yaml"],
                 "base_lm": [],
                 "pretrain": [*LSLM_CONFIG, "train.max_steps=1000"],
-                "instruct": LSLM_CONFIG},
+                "instruct": LSLM_CONFIG,
+                "diagnose": ["progress=false"]},
 }
 TRANSLATION_KEYS = ("bleu1", "bleu4", "rouge_l", "cider", "wer", "ins", "del")
 GLOSS_KEYS = ("wer", "sentence_accuracy", "substitutions", "insertions", "deletions")
