@@ -45,8 +45,9 @@ TOKENIZER_KEYS = {"mpjpe": "mpjpe_mm", "pa_mpjpe": "pa_mpjpe_mm", "accel": "acce
 
 
 class Demo:
-    def __init__(self, out: Path, size: str):
+    def __init__(self, out: Path, size: str, full_diagnose: bool = False):
         self.out, self.size, self.plan = out, size, SIZES[size]
+        self.full_diagnose = full_diagnose
         self.results_path = out / "results.json"
         self.results = json.loads(self.results_path.read_text()) if self.results_path.exists() else {}
 
@@ -161,14 +162,16 @@ class Demo:
                                     "predictions": str((scores / "predictions.jsonl").relative_to(self.out))})
 
     def diagnose(self) -> None:
-        """Where the signs are lost (docs/diagnose.md): the model's gloss reading (m2g) of the test split with
-        the phonological parameters of its misread signs, the ceiling (the base LM reading the true glosses)
-        and the probes of the tokenizer; train split against test split."""
+        """Where the signs are lost (docs/diagnose.md): the model's readings of the train and test splits,
+        English (m2t) and glosses (m2g), with the phonological parameters of the misread signs; with
+        --diagnose also the ceiling (the base LM reading the true glosses) and the tokenizer's probes."""
         from lslm.training.diagnose import main as diagnose
 
         out = self.out / "diagnose"
         argv = [f"data={self.out / 'data'}", f"out={out}", f"corpus={self.out / 'corpus' / 'corpus.json'}",
                 f"model={self.out / 'lslm' / 'final'}", *self.plan["diagnose"]]
+        if self.full_diagnose:
+            argv += [f"tokenizer={self.out / 'tokenizer' / 'final'}", f"llm={self.out / 'base_lm'}"]
         if self.run("where the signs are lost", diagnose, argv):
             raise SystemExit("diagnose failed")
         doc = json.loads((out / "results.json").read_text())
@@ -190,8 +193,10 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description="Run every lslm stage on the synthetic corpus.")
     p.add_argument("--size", choices=sorted(SIZES), default="default")
     p.add_argument("--out", default="runs/demo")
+    p.add_argument("--diagnose", action="store_true",
+                   help="also the ceiling and the tokenizer probes of tools/diagnose.py (default size: minutes more)")
     args = p.parse_args(argv)
-    demo = Demo(Path(args.out), args.size)
+    demo = Demo(Path(args.out), args.size, args.diagnose)
     start = time.time()
     for stage in (demo.corpus, demo.prepare, demo.render, demo.tokenizer, demo.lslm, demo.diagnose):
         stage()
