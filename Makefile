@@ -18,7 +18,7 @@ $(STAMP): setup.py Makefile
 	$(PY) -m pip install -q "$(TORCH_SPEC)"
 	# deepspeed's sdist imports torch while it builds: build it against the torch above.
 	$(PY) -m pip install -q --no-build-isolation "deepspeed>=0.15"
-	$(PY) -m pip install -q -e ".[all,dev]"
+	$(PY) -m pip install -q -e ".[all,app,dev,video]"
 	touch $(STAMP)
 
 demo: $(STAMP)

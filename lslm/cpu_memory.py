@@ -10,9 +10,10 @@ holds on to up to 1 GiB of freed heap until it exits. Batched translation on 2 c
 (docs/benchmarks.md).
 
 The translation tools call it (`tools/translate.py`, `tools/evaluate.py --model`, and so the demo and
-`tools/ablate.py`), and `tools/encode_dataset.py` (`Tokenizer.encode` in batches: 1.2–1.3× faster). Call
-it yourself before translating or encoding many clips on CPU from Python. Training allocates the same
-sizes at every step, and glibc adapts to that by itself, so training gains nothing from it.
+`tools/ablate.py`), `tools/produce.py` (text → motion: the same batched generation), and
+`tools/encode_dataset.py` (`Tokenizer.encode` in batches: 1.2–1.3× faster). Call it yourself before
+translating or encoding many clips on CPU from Python. Training allocates the same sizes at every step,
+and glibc adapts to that by itself, so training gains nothing from it.
 """
 from __future__ import annotations
 

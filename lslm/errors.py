@@ -28,9 +28,26 @@ class UnsafePickleError(InvalidInputError):
     """A pickle asked for something other than array reconstruction."""
 
 
-class ConfigError(LslmError, ValueError):
-    """Unknown or invalid configuration key."""
+class _FileError(LslmError, ValueError):
+    """An error whose message starts with the file it is about, when there is one (`path`)."""
+
+    def __init__(self, message: str, path: str | Path | None = None):
+        self.path = None if path is None else str(path)
+        super().__init__(f"{self.path}: {message}" if self.path else message)
 
 
-class CheckpointMismatchError(LslmError, ValueError):
-    """A checkpoint was made with a different tokenizer, codebook size or feature layout."""
+class ConfigError(_FileError):
+    """Unknown or invalid configuration key (`path`: the config file, when it was read from one)."""
+
+
+class CheckpointMismatchError(_FileError):
+    """A checkpoint was made with a different tokenizer, codebook size or feature layout (`path`: the file
+    that disagrees)."""
+
+
+class MissingExtraError(LslmError, ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it."""
+
+    def __init__(self, package: str, extra: str, purpose: str):
+        self.package, self.extra = package, extra
+        super().__init__(f"{purpose} needs {package}, which is not installed: pip install \"lslm[{extra}]\"")

@@ -21,7 +21,7 @@ def in_repo(monkeypatch):
 def test_tiny_demo_runs_every_stage(tmp_path, in_repo):
     out = tmp_path / "demo"
     results = main(["--size", "tiny", "--out", str(out)])
-    assert list(results) == ["corpus", "data", "render", "tokenizer", "translation", "diagnose"]
+    assert list(results) == ["corpus", "data", "render", "tokenizer", "translation", "diagnose", "production"]
     assert results["data"]["skipped"] == 0 and results["data"]["splits"]["test"] == 8
     assert set(TOKENIZER_KEYS) <= set(results["tokenizer"]) and results["tokenizer"]["evaluator"]["name"]
     assert all(results["tokenizer"][k] is not None for k in TOKENIZER_KEYS)
@@ -35,7 +35,13 @@ def test_tiny_demo_runs_every_stage(tmp_path, in_repo):
     assert diagnose["m2t"]["test"]["bleu4"] == pytest.approx(translation["bleu4"])  # the same model, the same split
     assert set(diagnose["per_signer"]) == {"S11", "S12"} and "ceiling" not in diagnose
     assert json.loads((out / "results.json").read_text()) == results
-    for path in ("tokenizer/final/model.safetensors", "lslm/final/lslm_config.json",
+    production = results["production"]
+    for name in ("reference", "produced", "reconstruction", "other_sentence"):
+        assert set(production[name]) >= {"bleu1", "bleu4", "rouge_l", "wer"}
+    assert production["counts"]["sentences"] == 8 and set(production["goal"]) == {"bleu4_ratio", "target", "met"}
+    assert production["reconstruction"]["r_precision_top1"] is not None  # the evaluator scored the bounds
+    for path in ("tokenizer/final/model.safetensors", "lslm/final/lslm_config.json", "production_model/final/lslm_config.json",
+                 "production/production_metrics.json", *production["renders"],
                  "tokenizer_eval/loss_curve.png", "tokenizer_eval/codebook_usage.png", *results["render"]["videos"]):
         assert (out / path).is_file(), path
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env python
-"""Cache a prepared dataset's motion codes for one tokenizer: a thin wrapper over `lslm.data.codes.main`.
+"""Cache a prepared dataset's motion codes for one tokenizer, or write the codes of raw motion files:
+a thin wrapper over `lslm.data.codes.main`.
 
     python tools/encode_dataset.py --tokenizer runs/vq/final --data data/synthetic [--splits train val test]
+    python tools/encode_dataset.py --tokenizer runs/vq/final --inputs clips/*.pkl --out codes.jsonl
 """
 import sys
 

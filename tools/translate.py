@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Translate sign motion to English with a trained LSLM: a thin wrapper over `lslm.model.translate.main`.
 
-    python tools/translate.py --model runs/lslm/final clips/*.npz --out preds.jsonl
+    python tools/translate.py --model runs/lslm/final clips/*.pkl clips/*.npz --out preds.jsonl
     python tools/translate.py --model runs/lslm/final --data data/synthetic --split test --out preds.jsonl
 """
 import sys

@@ -15,6 +15,12 @@ tokenizer gets its own folder.
 
     python tools/encode_dataset.py --tokenizer runs/vq/final --data data/synthetic
     clips = load_codes("data/synthetic", "runs/vq/final", "train")   # [CodedClip(id, codes, text, gloss)]
+
+Raw motion files of any input format (SignAvatars `.pkl`, SMPLer-X folders, Motion-X / joints / feature
+`.npy`, lslm `.npz`) are converted the way `prepare_dataset.py` converts them (lslm.data.convert) and their
+codes written as JSONL, one {"id", "codes"} (or {"id", "error"}) row per file:
+
+    python tools/encode_dataset.py --tokenizer runs/vq/final --inputs clips/*.pkl --out codes.jsonl
 """
 from __future__ import annotations
 
@@ -23,15 +29,18 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
+from lslm.checks import check_file_name, check_int, read_json
 from lslm.cpu_memory import keep_freed_memory
 from lslm.data.manifest import atomic_write_text, read_manifest
 from lslm.errors import InvalidInputError, LslmError
+from lslm.model_folder import load_safetensors
 
 FORMAT = "lslm-codes"
 FORMAT_VERSION = 1
@@ -72,15 +81,26 @@ def _split_rows(data_dir: Path, split: str) -> tuple[list[dict], str]:
 
 
 def _read_index(path: Path) -> dict | None:
+    """index.json checked: format, and per split a file name, a manifest hash, {id: [offset, length]} and a
+    skipped list; None when there is none."""
     if not path.is_file():
         return None
-    try:
-        index = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as e:
-        raise InvalidInputError(path, "json", "a codes index written by tools/encode_dataset.py", got=str(e)) from e
+    index = read_json(path, "a codes index written by tools/encode_dataset.py")
     if index.get("format") != FORMAT or index.get("format_version") != FORMAT_VERSION:
         raise InvalidInputError(path, "format", f"{FORMAT} version {FORMAT_VERSION}",
-                                got=f"{index.get('format')} version {index.get('format_version')}")
+                                got=f"{index.get('format')!r} version {index.get('format_version')!r}"[:80])
+    splits = index.get("splits")
+    if not isinstance(splits, dict):
+        raise InvalidInputError(path, "splits", "an object {split: entry}", got=type(splits).__name__)
+    for split, entry in splits.items():
+        ok = isinstance(entry, dict) and isinstance(entry.get("file"), str) and isinstance(entry.get("skipped"), list) \
+            and isinstance(entry.get("manifest_sha256"), str) and isinstance(entry.get("clips"), dict) and all(
+                isinstance(v, list) and len(v) == 2 and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                                                            for n in v) for v in entry["clips"].values())
+        if not ok:
+            raise InvalidInputError(path, f"splits.{split}", '{"file", "manifest_sha256", "clips": {id: [offset, '
+                                    'length]}, "skipped"}', got=repr(entry)[:80])
+        check_file_name(entry["file"], path, f"splits.{split}.file")  # a file of this folder, nowhere else
     return index
 
 
@@ -135,6 +155,7 @@ def encode_dataset(tokenizer_dir: str | os.PathLike, data_dir: str | os.PathLike
     from lslm.tokenizer import Tokenizer
 
     data_dir, tokenizer_dir = Path(data_dir), Path(tokenizer_dir)
+    batch_size = check_int(batch_size, None, "batch_size", minimum=1)
     fingerprint = tokenizer_fingerprint(tokenizer_dir)
     out = cache_dir(data_dir, fingerprint)
     index_path = out / INDEX_NAME
@@ -194,7 +215,19 @@ def load_codes(data_dir: str | os.PathLike, tokenizer: str | os.PathLike, split:
         raise InvalidInputError(out / INDEX_NAME, f"split {split!r}",
                                 f"codes of the current manifest (it changed since they were cached; rebuild: {build})",
                                 got="stale")
-    flat = load_file(str(out / entry["file"]))["codes"].long()
+    codes_path = out / entry["file"]
+    tensors = load_safetensors(codes_path)
+    flat = tensors.get("codes")
+    if flat is None or flat.dim() != 1 or flat.is_floating_point() or flat.dtype == torch.bool:
+        raise InvalidInputError(codes_path, "codes", "an integer tensor (N,)",
+                                got="missing" if flat is None else f"{flat.dtype} {tuple(flat.shape)}")
+    flat = flat.long()
+    size = index.get("tokenizer", {}).get("codebook_size") if isinstance(index.get("tokenizer"), dict) else None
+    if len(flat) and (int(flat.min()) < 0 or (isinstance(size, int) and int(flat.max()) >= size)):
+        raise InvalidInputError(codes_path, "codes", f"codes in [0, {size})", got=f"[{int(flat.min())}, {int(flat.max())}]")
+    if any(offset + length > len(flat) or length == 0 for offset, length in entry["clips"].values()):
+        raise InvalidInputError(out / INDEX_NAME, f"splits.{split}.clips", f"non-empty spans of the {len(flat)} codes "
+                                f"in {entry['file']}", got="a span past the end")
     clips = []
     for row in rows:
         if row["id"] in entry["clips"]:
@@ -220,23 +253,103 @@ def split_codes(data_dir: str | os.PathLike, split: str, tokenizer_dir: str | os
     return rows, codes, errors
 
 
+# ---- raw motion files ---------------------------------------------------------------------------
+
+def motion_file_codes(path: str | os.PathLike, tokenizer, fps: float | None = None, fmt: str | None = None,
+                      convert: dict | None = None) -> torch.Tensor:
+    """Codes (L,) long of one motion file of any input format (`lslm.data.convert.file_features`, the path
+    `prepare_dataset` takes, on the tokenizer's frame rate, skeleton and compat flag); `fmt` is detected
+    when None, `fps` is the file's frame rate (default: the format's), `convert` holds the other
+    `ConvertOptions` (translation policy, SMPL-X model, ...). Bad files raise InvalidInputError."""
+    from lslm.data.convert import file_features, options_for
+
+    features = file_features(path, options_for(tokenizer, **(convert or {})), fmt, fps,
+                             feature_dim=tokenizer.config.feature_dim)  # (T − 1, D)
+    return features_codes(features, tokenizer, path)
+
+
+def features_codes(features, tokenizer, path: str | os.PathLike | None = None) -> torch.Tensor:
+    """Codes (L,) long of one clip's raw features (T, D); a clip shorter than one code is an
+    InvalidInputError naming `path`."""
+    if len(features) < tokenizer.downsample:
+        raise InvalidInputError(path, "features", f"at least {tokenizer.downsample} frames (one code)",
+                                got=len(features))
+    return tokenizer.encode(torch.as_tensor(features, dtype=torch.float32)).cpu()
+
+
+def file_ids(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """File stems as ids; the whole path where two stems collide."""
+    stems = [Path(p).stem for p in paths]
+    return [printable(s if stems.count(s) == 1 else str(p)) for s, p in zip(stems, paths)]
+
+
+def printable(text: str) -> str:
+    """`text` as valid UTF-8: a lone surrogate (a non-UTF-8 byte of a file name) is written as its escape, \\udcff."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def encode_files(tokenizer_dir: str | os.PathLike, paths: list[str | os.PathLike], out: str | os.PathLike, *,
+                 fps: float | None = None, fmt: str | None = None, convert: dict | None = None,
+                 device: str | None = None, progress: bool = True) -> dict:
+    """Codes of raw motion files (any input format, converted as `prepare_dataset.py` does) written to
+    the JSONL `out`, one row per input in order: {"id", "codes": [...]} or {"id", "error"}. Returns
+    {"out", "clips", "skipped"}."""
+    from tqdm.auto import tqdm
+
+    from lslm.tokenizer import Tokenizer
+
+    tokenizer = Tokenizer.from_pretrained(tokenizer_dir, device=device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    rows = []
+    for clip_id, path in tqdm(list(zip(file_ids(paths), paths)), desc="encode", unit="clip", disable=not progress):
+        try:
+            rows.append({"id": clip_id, "codes": motion_file_codes(path, tokenizer, fps, fmt, convert).tolist()})
+        except Exception as e:  # noqa: BLE001 — one unreadable file must not cost the others their codes
+            rows.append({"id": clip_id, "error": printable(str(e) if isinstance(e, LslmError)
+                                                           else f"{path}: {type(e).__name__}: {e}")})
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    skipped = [r for r in rows if "error" in r]
+    return {"out": str(out), "clips": len(rows) - len(skipped), "skipped": skipped}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python tools/encode_dataset.py`: 0 when codes are cached, 1 when no split has any clip, 2 on bad input."""
-    parser = argparse.ArgumentParser(description="Cache a prepared dataset's motion codes for one tokenizer.")
+    """`python tools/encode_dataset.py`: 0 when codes are cached (or files encoded), 1 when no split (file) has
+    any clip, 2 on bad input."""
+    from lslm.data.convert import add_convert_arguments, convert_overrides, input_formats
+
+    parser = argparse.ArgumentParser(description="Cache a prepared dataset's motion codes for one tokenizer, "
+                                     "or write the codes of raw motion files.")
     parser.add_argument("--tokenizer", required=True, help="tokenizer folder (Tokenizer.save_pretrained)")
-    parser.add_argument("--data", required=True, help="prepared dataset folder")
+    parser.add_argument("--data", help="prepared dataset folder")
     parser.add_argument("--splits", nargs="+", default=["train", "val", "test"])
+    parser.add_argument("--inputs", nargs="+", help="raw motion files of any format (instead of --data)")
+    parser.add_argument("--out", help="with --inputs: JSONL output, one {id, codes} row per file")
+    parser.add_argument("--format", choices=input_formats(), help="format of --inputs (default: detected per file)")
+    add_convert_arguments(parser)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--device", default=None, help="default: cuda when available, else cpu")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
+    if bool(args.data) == bool(args.inputs):
+        parser.error("give --data DIR or --inputs FILE ..., not both")
+    if args.inputs and not args.out:
+        parser.error("--inputs needs --out FILE.jsonl")
     keep_freed_memory()  # batched encoding on CPU page-faults less (lslm.cpu_memory)
     try:
-        summary = encode_dataset(args.tokenizer, args.data, args.splits, args.batch_size, args.device,
-                                 progress=not args.no_progress)
+        if args.inputs:
+            result = encode_files(args.tokenizer, args.inputs, args.out, fps=args.source_fps, fmt=args.format,
+                                  convert=convert_overrides(args), device=args.device, progress=not args.no_progress)
+        else:
+            summary = encode_dataset(args.tokenizer, args.data, args.splits, args.batch_size, args.device,
+                                     progress=not args.no_progress)
     except LslmError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if args.inputs:
+        for row in result["skipped"]:
+            print(f"skipped {row['id']}: {row['error']}", file=sys.stderr)
+        print(f"encoded {result['clips']} files, skipped {len(result['skipped'])}; wrote {result['out']}")
+        return 0 if result["clips"] else 1
     print(f"codes cache: {summary['cache']}")
     for split, s in summary["splits"].items():
         print(f"  {split}: {s['status']}, {s['clips']} clips, {s['skipped']} skipped")

@@ -6,14 +6,17 @@ A raw lslm folder's manifest has "motion" (path of the clip's .npz) in place of 
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
+from lslm.checks import check_fps, check_int, check_str
 from lslm.errors import InvalidInputError
 
 PREPARED_FIELDS = {"id": str, "features": str, "text": str, "split": str, "fps": (int, float),
@@ -67,6 +70,13 @@ def read_manifest(path: str | Path, fields: dict | None = None, on_error: OnErro
                     raise InvalidInputError(where, key, f"type {kind}", got=repr(row[key])[:80])
             if not row["id"] or row["id"] in seen:
                 raise InvalidInputError(where, "id", "a unique non-empty id", got=row["id"])
+            for key, value in row.items():
+                if isinstance(value, str):
+                    check_str(value, where, key, empty=True)  # no lone surrogate escapes
+            if "fps" in row:
+                check_fps(row["fps"], where, "fps")
+            if "frames" in row:
+                check_int(row["frames"], where, "frames", minimum=1)
         except InvalidInputError as error:
             if on_error is None:
                 raise
@@ -88,59 +98,99 @@ def split_from_filename(path: str | Path) -> str:
     return found[-1]
 
 
+FPS_COLUMNS = ("FPS", "FRAME_RATE")  # optional per-clip frame rate column of a split file (any case)
+
+
 def read_split_csv(path: str | Path, split: str | None = None,
                    on_error: OnError | None = None) -> dict[str, dict]:
-    """How2Sign/SignAvatars split file as published: tab-separated, header row, SENTENCE_NAME (id) and
-    SENTENCE (text) columns. Returns {id: {"text", "split"}}; the split comes from the file name
-    unless given. Quotes are kept as they are (the published files do not quote fields)."""
+    """How2Sign/SignAvatars split file as published: tab-separated with a header row, SENTENCE_NAME (id)
+    and SENTENCE (text) columns, an optional FPS column. Returns {id: {"text", "split", "fps",
+    "repaired"}} in file order; the split comes from the file name unless given.
+
+    Fields are parsed as CSV (Python's csv module): a field wrapped in double quotes is unquoted and its
+    doubled inner quotes become one, as in the published files; quotes inside an unquoted field stay.
+    Ids are kept exactly. Text holding doubly encoded UTF-8 (`horseâ\x80\x99s`) is repaired with
+    `ftfy.fix_encoding` ("repaired": True). `fps` is the row's FPS value, or None without that column.
+    Bad rows (wrong number of cells, bytes that are not UTF-8, a bad FPS, an id already listed) are
+    passed to `on_error` and left out; without `on_error` the first one raises InvalidInputError.
+    """
+    import csv
+
+    import ftfy
+
     path = Path(path)
     split = split or split_from_filename(path)
-    with open(path, "rb") as f:
-        raw_lines = f.read().split(b"\n")
-    try:
-        header = raw_lines[0].rstrip(b"\r").decode("utf-8-sig").split("\t")
-    except UnicodeDecodeError as e:
-        raise InvalidInputError(path, "header", "a UTF-8 tab-separated header row") from e
+    # surrogateescape: a byte that is not UTF-8 survives parsing as a lone surrogate, caught per row below
+    text = path.read_bytes().decode("utf-8", "surrogateescape").removeprefix("\ufeff")
+    # newline="": lines end at \n, \r or \r\n only (str.splitlines would also split at U+0085, which mojibake holds)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quotechar='"', doublequote=True,
+                        strict=False)
+    header = next(reader, [])
     for column in ("SENTENCE_NAME", "SENTENCE"):
         if column not in header:
             raise InvalidInputError(path, column, "a column of the tab-separated header", got=header)
     id_col, text_col = header.index("SENTENCE_NAME"), header.index("SENTENCE")
-    rows = {}
-    for number, raw in enumerate(raw_lines[1:], start=2):
-        if not raw.strip():
+    fps_col = next((i for i, name in enumerate(header) if name.upper() in FPS_COLUMNS), None)
+    rows: dict[str, dict] = {}
+    first_line: dict[str, int] = {}
+    line = reader.line_num
+    for cells in reader:
+        number, line = line + 1, reader.line_num  # a quoted field may span lines: report its first
+        if not any(cell.strip() for cell in cells):
             continue
-        cells = raw.rstrip(b"\r").split(b"\t")
-        clip_id = cells[id_col].decode("utf-8", "replace") if len(cells) > id_col else None
+        where = f"{path}:{number}"
+        clip_id = cells[id_col] if len(cells) > id_col else None
         try:
             if len(cells) != len(header):
-                raise InvalidInputError(f"{path}:{number}", "row", f"{len(header)} tab-separated cells",
-                                        got=len(cells))
-            try:
-                text = cells[text_col].decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise InvalidInputError(f"{path}:{number}", "SENTENCE", "UTF-8",
-                                        got=f"byte {cells[text_col][e.start]:#04x}") from e
+                raise InvalidInputError(where, "row", f"{len(header)} tab-separated cells", got=len(cells))
+            for name, cell in zip(header, cells):
+                bad = next((ch for ch in cell if "\udc80" <= ch <= "\udcff"), None)
+                if bad is not None:
+                    raise InvalidInputError(where, name, "UTF-8", got=f"byte {ord(bad) - 0xDC00:#04x}")
+            fps = None if fps_col is None else _positive_fps(where, header[fps_col], cells[fps_col])
+            if clip_id in first_line:
+                raise InvalidInputError(where, "SENTENCE_NAME", "an id listed once",
+                                        got=f"{clip_id!r} again (first on line {first_line[clip_id]}, which is used)")
         except InvalidInputError as error:
             if on_error is None:
                 raise
             on_error(clip_id, error)
             continue
-        rows[clip_id] = {"text": text, "split": split}
+        sentence = cells[text_col]
+        fixed = ftfy.fix_encoding(sentence)
+        first_line[clip_id] = number
+        rows[clip_id] = {"text": fixed, "split": split, "fps": fps, "repaired": fixed != sentence}
     return rows
+
+
+def _positive_fps(where: str, column: str, cell: str) -> float:
+    try:
+        fps = float(cell)
+    except ValueError:
+        fps = float("nan")
+    if not np.isfinite(fps) or fps <= 0:
+        raise InvalidInputError(where, column, "a positive frame rate", got=repr(cell))
+    return fps
 
 
 # ---- atomic writes -------------------------------------------------------------------------------
 
 def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """A temporary name next to `path`, within the file-system's name limit however long `path`'s name is."""
+    return path.with_name(f".{path.name[:200]}.{os.getpid()}.tmp")
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write through a temporary file and os.replace, so readers never see half a file."""
     path = Path(path)
     tmp = _tmp(path)
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """`atomic_write_bytes` of the text in UTF-8."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_save_npy(path: str | Path, array: np.ndarray) -> None:
@@ -148,6 +198,25 @@ def atomic_save_npy(path: str | Path, array: np.ndarray) -> None:
     tmp = _tmp(path)
     with open(tmp, "wb") as f:
         np.save(f, array)
+    os.replace(tmp, path)
+
+
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: byte-identical archives
+
+
+def atomic_save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
+    """np.savez_compressed, but deterministic (fixed timestamps) and atomic (temporary file + rename)."""
+    path = Path(path)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, array in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.asarray(array), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, member.getvalue(), compresslevel=1)
+    tmp = _tmp(path)
+    tmp.write_bytes(buffer.getvalue())
     os.replace(tmp, path)
 
 

@@ -3,10 +3,12 @@
     python data_prep/prepare_dataset.py --format signavatars --input PKL_DIR --output data/how2sign \
         --split-csv how2sign_realigned_train.csv how2sign_realigned_val.csv how2sign_realigned_test.csv
 
-Per clip: read and validate (lslm.data.adapters) → resample to --fps → joints (SMPL-X FK, camera frame
-rotated to y-up) → 623-dim features on the target skeleton → OUT/features/<id>.npy. Then a Normalizer is
-fitted on the train split only. Clips run in parallel processes; a clip whose feature file exists is not
-redone (resume); every clip that cannot be used is skipped and listed with its reason in report.json.
+Per clip (lslm.data.convert, the path translate and encode_dataset take for raw files): read and validate
+(lslm.data.adapters) → camera translation policy (--translation) → resample to --fps → joints (SMPL-X FK,
+camera frame rotated to y-up) → 623-dim features on the target skeleton → OUT/features/<id>.npy. Then a
+Normalizer is fitted on the train split only. Clips run in parallel processes; a clip whose feature file
+exists is not redone (resume); every clip or split-file row that cannot be used is skipped and listed with
+its reason in report.json, with what the adapters repaired.
 """
 from __future__ import annotations
 
@@ -16,12 +18,20 @@ import os
 import sys
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from lslm.data.adapters import ADAPTERS, MotionClip
+from lslm.checks import check_bool, check_file_name, check_fps, check_int, check_numeric, read_json
+from lslm.data.adapters import ADAPTERS
+from lslm.data.convert import (
+    DEFAULT_TRANSLATION,
+    ConvertOptions,
+    add_convert_arguments,
+    clip_features,
+    read_clip,
+)
 from lslm.data.manifest import (
     RAW_FIELDS,
     atomic_save_npy,
@@ -52,62 +62,33 @@ class Job:
 
 @dataclass(frozen=True)
 class Options:
-    """Conversion settings shared by every clip (recorded in dataset.json; a resumed run must match)."""
+    """Settings shared by every clip (recorded in dataset.json; a resumed run must match)."""
 
     format: str
-    fps: float
-    compat: bool
-    model_path: str | None
-    flat_hand_mean: bool
-    target_offsets: tuple[tuple[float, float, float], ...]
+    convert: ConvertOptions
 
 
 # ---- one clip --------------------------------------------------------------------------------------
 
-def clip_to_joints(clip: MotionClip, model_path: str | None = None, flat_hand_mean: bool = False) -> np.ndarray:
-    """Joints (T, 52, 3), y up. Without a model file, FK runs on the clip's rest offsets when it has
-    them, else on lslm's default rest skeleton. Camera-frame clips are rotated 180° about X after FK
-    (exact, unlike rotating global_orient and transl about the origin, which the pelvis is not at)."""
-    from lslm.motion import Skeleton, smplx_to_joints
-
-    if clip.joints is not None:
-        joints = clip.joints
-    else:
-        rest = None
-        if model_path is None and clip.rest_offsets is not None:
-            rest = replace(Skeleton.smplx52(), offsets=clip.rest_offsets)
-        joints = smplx_to_joints(clip.params, model_path=model_path, flat_hand_mean=flat_hand_mean,
-                                 rest_skeleton=rest)
-    if clip.y_down:
-        joints = joints * np.array([1.0, -1.0, -1.0])  # R_x(π): (x, y, z) → (x, −y, −z)
-    return np.asarray(joints, dtype=np.float64)
-
-
-def convert_clip(job: Job, opts: Options, output: Path) -> int:
-    """Read, convert and write one clip's features; returns the number of feature rows (T − 1)."""
-    from lslm.motion import Skeleton, joints_to_features
-
-    clip = ADAPTERS[opts.format].load(job.path, fps=job.source_fps).resampled(opts.fps)
-    joints = clip_to_joints(clip, opts.model_path, opts.flat_hand_mean)
-    target = replace(Skeleton.smplx52(), offsets=np.array(opts.target_offsets))
-    features = np.asarray(joints_to_features(joints, target=target, fps=opts.fps, compat=opts.compat),
-                          dtype=np.float32)  # (T − 1, 623)
-    if not np.isfinite(features).all():
-        raise InvalidInputError(job.path, "features", "finite values after conversion", got="NaN or inf")
+def convert_clip(job: Job, opts: Options, output: Path) -> tuple[int, dict]:
+    """Read, convert and write one clip's features (lslm.data.convert, the path translate uses too);
+    returns (feature rows T − 1, what the adapter repaired)."""
+    clip = read_clip(job.path, opts.format, job.source_fps, opts.convert)
+    features = clip_features(clip, opts.convert)  # (T − 1, 623)
     atomic_save_npy(output / FEATURES_DIR / f"{job.id}.npy", features)
-    return len(features)
+    return len(features), {k: v for k, v in clip.meta.get("repairs", {}).items() if v}
 
 
-def _run(job: Job, opts: Options, output: Path) -> tuple[str, int | None, str | None, str | None]:
-    """Worker entry: (id, frames, error class, message). Errors travel as strings (lslm errors do
-    not survive pickling between processes)."""
+def _run(job: Job, opts: Options, output: Path) -> tuple[str, int | None, dict | None, str | None, str | None]:
+    """Worker entry: (id, frames, repairs (None when resumed), error class, message). Errors travel as
+    strings (lslm errors do not survive pickling between processes)."""
     existing = output / FEATURES_DIR / f"{job.id}.npy"
     try:
         if existing.exists():  # resume: written atomically, so an existing file is complete
-            return job.id, len(np.load(existing, mmap_mode="r")), None, None
-        return job.id, convert_clip(job, opts, output), None, None
+            return job.id, len(np.load(existing, mmap_mode="r")), None, None, None
+        return job.id, *convert_clip(job, opts, output), None, None
     except Exception as e:  # noqa: BLE001 — one bad clip must not stop a 30k-clip run; it is reported
-        return job.id, None, type(e).__name__, str(e)
+        return job.id, None, None, type(e).__name__, str(e)
 
 
 def _init_worker() -> None:
@@ -124,36 +105,65 @@ def _skip(skipped: list, clip_id, path, error: Exception | str, message: str | N
 
 
 def collect_jobs(fmt: str, input_dir: Path, split_csvs: list[tuple[str, Path]],
-                 source_fps: float | None, skipped: list) -> list[Job]:
-    """The clips to convert, with text and split; what cannot be matched goes to `skipped`."""
+                 source_fps: float | None, skipped: list, exclude: frozenset[str] = frozenset(),
+                 split_counts: dict | None = None) -> list[Job]:
+    """The clips to convert, with text, split and frame rate (a split file's per-clip FPS, else
+    `source_fps`, else the format's); what cannot be matched, and the `exclude`d ids, go to `skipped`.
+    `split_counts` receives {file: {"split", "rows", "repaired"}} for the split files read."""
     if fmt == "lslm":
-        return _lslm_jobs(input_dir, skipped)
+        return [j for j in _lslm_jobs(input_dir, skipped) if not _excluded(j.id, j.path, exclude, skipped)]
     adapter = ADAPTERS[fmt]
-    fps = source_fps or adapter.default_fps
+    fps = adapter.default_fps if source_fps is None else source_fps
     found: dict[str, Path] = {}
     for clip_id, path in adapter.discover(input_dir):
         if clip_id in found:
             _skip(skipped, clip_id, path, "DuplicateId", f"same id as {found[clip_id]}")
-        else:
+        elif not _excluded(clip_id, path, exclude, skipped):
             found[clip_id] = path
     if not split_csvs:  # no split files: every clip is a training clip without text
         return [Job(i, str(p), fps) for i, p in sorted(found.items())]
     labels: dict[str, dict] = {}
     for split, csv_path in split_csvs:
-        on_error = lambda clip_id, err: _skip(skipped, clip_id, None, err)
-        for clip_id, row in read_split_csv(csv_path, split, on_error).items():
-            if clip_id in labels:
-                _skip(skipped, clip_id, csv_path, "DuplicateId", f"also in the {labels[clip_id]['split']} split")
-            labels[clip_id] = row
+        def on_error(clip_id, err):  # a repeated id within one file is a DuplicateId like one across files
+            _skip(skipped, clip_id, err.path, "DuplicateId" if err.field == "SENTENCE_NAME" else err, str(err))
+        rows = read_split_csv(csv_path, split, on_error)
+        if split_counts is not None:
+            split_counts[str(csv_path)] = {"split": split, "rows": len(rows),
+                                           "repaired": sum(r["repaired"] for r in rows.values())}
+        for clip_id, row in rows.items():
+            if clip_id in labels:  # the first file's row is used
+                _skip(skipped, clip_id, csv_path, "DuplicateId",
+                      f"also in the {labels[clip_id]['split']} split file, whose row is used")
+            elif clip_id not in exclude:
+                labels[clip_id] = row
     jobs = []
     for clip_id, path in sorted(found.items()):
         if clip_id not in labels:
             _skip(skipped, clip_id, path, "NotInSplitFiles", "no row with this SENTENCE_NAME in the split files")
             continue
-        jobs.append(Job(clip_id, str(path), fps, text=labels[clip_id]["text"], split=labels[clip_id]["split"]))
+        label = labels[clip_id]
+        jobs.append(Job(clip_id, str(path), label["fps"] or fps, text=label["text"], split=label["split"]))
     for clip_id in sorted(set(labels) - set(found)):
         _skip(skipped, clip_id, None, "MissingMotion", f"in the {labels[clip_id]['split']} split file, no motion file")
     return jobs
+
+
+def _excluded(clip_id: str, path, exclude: frozenset[str], skipped: list) -> bool:
+    if clip_id in exclude:
+        _skip(skipped, clip_id, path, "Excluded", "listed in the --exclude file")
+        return True
+    return False
+
+
+def read_exclude(path: str | Path | None) -> frozenset[str]:
+    """Clip ids to leave out: one per line, kept exactly; blank lines and lines starting with # are ignored."""
+    if path is None:
+        return frozenset()
+    try:
+        lines = Path(path).read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InvalidInputError(path, "--exclude", "a UTF-8 text file with one clip id per line", got=repr(e)) from e
+    return frozenset(line.rstrip("\r") for line in lines if line.strip() and not line.startswith("#"))
 
 
 def _lslm_jobs(input_dir: Path, skipped: list) -> list[Job]:
@@ -166,8 +176,11 @@ def _lslm_jobs(input_dir: Path, skipped: list) -> list[Job]:
 
 
 def _safe_id(job: Job, skipped: list) -> bool:
-    if "/" in job.id or "\\" in job.id or job.id.startswith("."):
-        _skip(skipped, job.id, job.path, "InvalidInputError", "id: expected a file name (no '/', '\\', leading '.')")
+    """Whether the clip's id can name its feature file (FEATURES_DIR/<id>.npy); if not, the clip is skipped."""
+    try:
+        check_file_name(job.id, job.path, "id", suffix=".npy")
+    except InvalidInputError as e:
+        _skip(skipped, job.id, job.path, e)
         return False
     return True
 
@@ -176,25 +189,35 @@ def _safe_id(job: Job, skipped: list) -> bool:
 
 def load_target_offsets(path: str | None) -> np.ndarray:
     """Target bone offsets (52, 3): lslm's default rest skeleton, or a JSON file with either
-    {"offsets": [[x, y, z]] × 52} or {"joints": {name: [x, y, z]}} (rest positions, as in assets/)."""
+    {"offsets": [[x, y, z]] × 52} or {"joints": {name: [x, y, z]}} (rest positions, as in assets/).
+    The offsets must be finite with non-zero bones."""
     from lslm.motion import Skeleton, default_rest_skeleton
 
     if path is None:
         return default_rest_skeleton().offsets
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise InvalidInputError(path, "target skeleton", "a JSON file", got=repr(e)) from e
+    data = read_json(path, "a target skeleton JSON file")
     skeleton = Skeleton.smplx52()
     if "offsets" in data:
-        offsets = np.asarray(data["offsets"], dtype=np.float64)
-        if offsets.shape != (skeleton.num_joints, 3):
-            raise InvalidInputError(path, "offsets", f"shape ({skeleton.num_joints}, 3)", got=offsets.shape)
-        return offsets
-    joints = data.get("joints")
-    if not isinstance(joints, dict) or list(joints) != list(skeleton.names):
-        raise InvalidInputError(path, "joints", "the 52 joint names in Skeleton.smplx52() order with [x, y, z]")
-    return skeleton.with_offsets_from([joints[n] for n in skeleton.names]).offsets
+        offsets = _numbers(path, "offsets", data["offsets"], (skeleton.num_joints, 3))
+    else:
+        joints = data.get("joints")
+        if not isinstance(joints, dict) or list(joints) != list(skeleton.names):
+            raise InvalidInputError(path, "joints", "the 52 joint names in Skeleton.smplx52() order with [x, y, z] "
+                                    '(or "offsets")', got=repr(joints)[:80])
+        pose = _numbers(path, "joints", [joints[n] for n in skeleton.names], (skeleton.num_joints, 3))
+        offsets = skeleton.with_offsets_from(pose).offsets
+    return Skeleton.from_dict(skeleton.to_dict(), offsets, path, "target skeleton").offsets
+
+
+def _numbers(path, field: str, value, shape: tuple[int, ...]) -> np.ndarray:
+    """A JSON array of numbers of `shape` as float64 (bools, strings, nulls and ragged rows refused)."""
+    try:
+        array = np.asarray(check_numeric(value, path, field), dtype=np.float64)
+    except InvalidInputError:
+        raise InvalidInputError(path, field, f"numbers of shape {shape}", got=repr(value)[:80]) from None
+    if array.shape != shape:
+        raise InvalidInputError(path, field, f"shape {shape}", got=array.shape)
+    return array
 
 
 def fit_stats(output: Path, rows: list[dict], max_frames: int):
@@ -218,8 +241,14 @@ def fit_stats(output: Path, rows: list[dict], max_frames: int):
 def prepare(fmt: str, input_dir: str | Path, output: str | Path, split_csvs: list[str] = (),
             fps: float = 30.0, source_fps: float | None = None, model_path: str | None = None,
             flat_hand_mean: bool = False, compat: bool = True, target_skeleton: str | None = None,
-            workers: int = 1, stats_max_frames: int = 2_000_000, progress: bool = True) -> dict:
-    """Convert `input_dir` (format `fmt`) into a prepared dataset at `output`; returns the report."""
+            workers: int = 1, stats_max_frames: int = 2_000_000, progress: bool = True,
+            translation: str = DEFAULT_TRANSLATION, signavatars_params: str = "smplx",
+            invalid_hands: str = "interpolate", exclude: str | None = None) -> dict:
+    """Convert `input_dir` (format `fmt`) into a prepared dataset at `output`; returns the report.
+
+    `translation` is the camera-frame translation policy (lslm.data.convert); `signavatars_params` and
+    `invalid_hands` are SignAvatars' table and hand-flag handling; `exclude` a file of clip ids to leave out.
+    """
     from tqdm import tqdm
 
     if fmt not in ADAPTERS:
@@ -229,37 +258,53 @@ def prepare(fmt: str, input_dir: str | Path, output: str | Path, split_csvs: lis
     input_dir, output = Path(input_dir), Path(output)
     if not input_dir.is_dir():
         raise InvalidInputError(input_dir, "--input", "a folder", got="no such folder")
+    if output.exists() and not output.is_dir():
+        raise InvalidInputError(output, "--output", "a folder (created when missing)", got="a file")
     if model_path is not None and not Path(model_path).exists():
         raise InvalidInputError(model_path, "--smplx-model", "an SMPL-X .npz or a folder", got="no such path")
-    opts = Options(fmt, float(fps), compat, None if model_path is None else str(model_path), flat_hand_mean,
-                   tuple(map(tuple, load_target_offsets(target_skeleton).tolist())))
+    fps = check_fps(fps, None, "--fps")
+    source_fps = None if source_fps is None else check_fps(source_fps, None, "--source-fps")
+    compat = check_bool(compat, None, "--compat")
+    flat_hand_mean = check_bool(flat_hand_mean, None, "--flat-hand-mean")
+    workers = check_int(workers, None, "--workers", minimum=1)
+    stats_max_frames = check_int(stats_max_frames, None, "--stats-max-frames", minimum=1)
+    csvs = [_split_file(s) for s in split_csvs]  # [(split, file)], checked before any clip is converted
+    excluded = read_exclude(exclude)
+    convert = ConvertOptions(fps=fps, compat=compat, model_path=None if model_path is None else str(model_path),
+                             flat_hand_mean=flat_hand_mean,
+                             target_offsets=tuple(map(tuple, load_target_offsets(target_skeleton).tolist())),
+                             translation=translation, signavatars_params=signavatars_params,
+                             invalid_hands=invalid_hands)
+    opts = Options(fmt, convert)
     (output / FEATURES_DIR).mkdir(parents=True, exist_ok=True)
     _check_resume(output, opts)
-    dataset_info = {"format_version": FORMAT_VERSION, "source_format": fmt, "fps": opts.fps, "num_joints": 52,
-                    "compat": compat, "body_model": _body_model(opts),
-                    "flat_hand_mean": flat_hand_mean, "target_skeleton": {"offsets": opts.target_offsets}}
+    dataset_info = {"format_version": FORMAT_VERSION, "source_format": fmt, "num_joints": 52,
+                    "body_model": _body_model(opts), **_recorded(convert)}
     atomic_write_text(output / "dataset.json", json.dumps(dataset_info, indent=1))
 
     skipped: list[dict] = []
-    csvs = [(s.split("=", 1)[0], Path(s.split("=", 1)[1])) if "=" in s else (split_from_filename(s), Path(s))
-            for s in split_csvs]  # [(split, file)]
-    jobs = [j for j in collect_jobs(fmt, input_dir, csvs, source_fps, skipped) if _safe_id(j, skipped)]
+    split_counts: dict[str, dict] = {}
+    jobs = [j for j in collect_jobs(fmt, input_dir, csvs, source_fps, skipped, excluded, split_counts)
+            if _safe_id(j, skipped)]
 
     frames: dict[str, int] = {}
+    repairs = _previous_repairs(output)  # resumed clips keep what their first run repaired
     resumed = sum((output / FEATURES_DIR / f"{j.id}.npy").exists() for j in jobs)
     by_id = {j.id: j for j in jobs}
     bar = tqdm(total=len(jobs), desc="prepare", unit="clip", disable=not progress)
-    results = _results(jobs, opts, output, workers)
-    for clip_id, count, error, message in results:
+    for clip_id, count, repaired, error, message in _results(jobs, opts, output, workers):
         if error is None:
             frames[clip_id] = count
+            if repaired is not None:
+                repairs[clip_id] = repaired
         else:
             _skip(skipped, clip_id, by_id[clip_id].path, error, message)
         bar.update()
     bar.close()
+    repairs = {i: r for i, r in repairs.items() if i in frames and r}
 
     rows = [{"id": j.id, "features": f"{FEATURES_DIR}/{j.id}.npy", "text": j.text, "gloss": j.gloss,
-             "split": j.split, "fps": opts.fps, "frames": frames[j.id], "signer": j.signer}
+             "split": j.split, "fps": convert.fps, "frames": frames[j.id], "signer": j.signer}
             for j in jobs if j.id in frames]
     write_jsonl(output / "manifest.jsonl", rows)
     warnings = []
@@ -278,10 +323,41 @@ def prepare(fmt: str, input_dir: str | Path, output: str | Path, split_csvs: lis
     feature_dim = int(np.load(output / FEATURES_DIR / f"{example}.npy", mmap_mode="r").shape[1]) if example else None
     dataset_info.update(feature_dim=feature_dim, counts=counts)
     atomic_write_text(output / "dataset.json", json.dumps(dataset_info, indent=1))
+    totals = Counter()
+    for repaired in repairs.values():
+        totals.update(repaired)
     report = {"counts": counts, "skipped_by_error": dict(Counter(s["error"] for s in skipped)),
-              "warnings": warnings, "skipped": skipped}
+              "warnings": warnings, "split_files": split_counts,
+              "repairs": {"totals": dict(sorted(totals.items())), "clips": repairs}, "skipped": skipped}
     atomic_write_text(output / "report.json", json.dumps(report, indent=1, ensure_ascii=False))
     return report
+
+
+def _recorded(convert: ConvertOptions) -> dict:
+    """The conversion settings as dataset.json records them (target_offsets as target_skeleton.offsets)."""
+    fields = asdict(convert)
+    fields.pop("model_path")  # recorded as body_model
+    return {**fields, "target_skeleton": {"offsets": fields.pop("target_offsets")}}
+
+
+def _previous_repairs(output: Path) -> dict[str, dict]:
+    """Per-clip repairs recorded by an earlier run into this folder (report.json), for resumed clips."""
+    try:
+        return dict(json.loads((output / "report.json").read_text(encoding="utf-8"))["repairs"]["clips"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _split_file(arg: str) -> tuple[str, Path]:
+    """--split-csv [SPLIT=]FILE → (split, file): the split from the file name unless given; the file must exist."""
+    split, sep, name = arg.partition("=")
+    split, path = (split, Path(name)) if sep else (split_from_filename(arg), Path(arg))
+    if not split:
+        raise InvalidInputError(path, "--split-csv", "SPLIT=FILE with a split name", got=arg)
+    if not path.is_file():
+        raise InvalidInputError(path, "--split-csv", "a split file (tab-separated, SENTENCE_NAME, SENTENCE)",
+                                got="a folder" if path.is_dir() else "no such file")
+    return split, path
 
 
 def _results(jobs: list[Job], opts: Options, output: Path, workers: int):
@@ -300,17 +376,19 @@ def _check_resume(output: Path, opts: Options) -> None:
     info_path = output / "dataset.json"
     if not info_path.exists():
         return
-    info = json.loads(info_path.read_text(encoding="utf-8"))
-    before = [info.get(k) for k in ("source_format", "fps", "compat", "flat_hand_mean", "body_model")]
-    before.append(info.get("target_skeleton", {}).get("offsets"))
-    now = [opts.format, opts.fps, opts.compat, opts.flat_hand_mean, _body_model(opts), opts.target_offsets]
-    if json.loads(json.dumps(before)) != json.loads(json.dumps(now)):
-        raise ConfigError(f"{output}: prepared with other settings (format, fps, compat, flat_hand_mean or "
-                          "target skeleton); use a new --output folder")
+    info = read_json(info_path, "the dataset.json of the folder being resumed (or use a new --output)")
+    now = {"source_format": opts.format, "body_model": _body_model(opts), **_recorded(opts.convert)}
+    # folders written before a setting existed were made with its default
+    defaults = {"translation": "keep", "signavatars_params": "smplx", "invalid_hands": "keep"}
+    before = {key: info.get(key, defaults.get(key)) for key in now}
+    changed = [key for key in now if json.loads(json.dumps(before[key])) != json.loads(json.dumps(now[key]))]
+    if changed:
+        raise ConfigError(f"the folder was prepared with other settings ({', '.join(changed)}); use a new --output "
+                          "folder", path=info_path)
 
 
 def _body_model(opts: Options) -> str:
-    return opts.model_path or "lslm rest skeleton (no SMPL-X model)"
+    return opts.convert.model_path or "lslm rest skeleton (no SMPL-X model)"
 
 
 def print_summary(report: dict, output: Path, file=None) -> None:
@@ -324,6 +402,13 @@ def print_summary(report: dict, output: Path, file=None) -> None:
         print(f"    {item['id']}: {item['error']}: {item['message']}", file=file)
     if counts["skipped"] > 10:
         print(f"    … all in {output / 'report.json'}", file=file)
+    for csv_path, c in report.get("split_files", {}).items():
+        print(f"  split file {csv_path} ({c['split']}): {c['rows']} rows, {c['repaired']} with mojibake repaired",
+              file=file)
+    totals = report.get("repairs", {}).get("totals", {})
+    if totals:
+        print("  repaired: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in totals.items())
+              + f" ({len(report['repairs']['clips'])} clips)", file=file)
     for warning in report["warnings"]:
         print(f"  warning: {warning}", file=file)
 
@@ -337,10 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split-csv", nargs="+", default=[], metavar="[SPLIT=]FILE",
                    help="How2Sign/SignAvatars split files (tab-separated, SENTENCE_NAME, SENTENCE); the split "
                         "comes from the file name (…_train.csv) unless given as SPLIT=FILE")
-    p.add_argument("--smplx-model", help="SMPL-X model .npz or folder with SMPLX_NEUTRAL.npz")
-    p.add_argument("--flat-hand-mean", action="store_true", help="hand poses are relative to a flat hand")
+    p.add_argument("--exclude", metavar="FILE", help="clip ids to leave out, one per line (# comments)")
     p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
-    p.add_argument("--source-fps", type=float, help="frame rate of the input (default: the format's)")
+    add_convert_arguments(p)
     p.add_argument("--target-skeleton", help="JSON with target offsets (default: lslm's rest skeleton)")
     p.add_argument("--compat", action=argparse.BooleanOptionalAction, default=True,
                    help="reproduce the reference facing-direction hip swap (default on; see docs/data.md)")
@@ -358,7 +442,9 @@ def main(argv: list[str] | None = None) -> int:
                          source_fps=args.source_fps, model_path=args.smplx_model,
                          flat_hand_mean=args.flat_hand_mean, compat=args.compat,
                          target_skeleton=args.target_skeleton, workers=args.workers,
-                         stats_max_frames=args.stats_max_frames, progress=not args.no_progress)
+                         stats_max_frames=args.stats_max_frames, progress=not args.no_progress,
+                         translation=args.translation, signavatars_params=args.signavatars_params,
+                         invalid_hands=args.invalid_hands, exclude=args.exclude)
     except LslmError as e:  # unusable arguments or inputs as a whole (clips are skipped, not raised)
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from lslm.checks import check_file_name, check_int, check_str, read_json
 from lslm.cpu_memory import keep_freed_memory
 from lslm.errors import InvalidInputError, LslmError
 from lslm.eval import report
@@ -100,7 +101,7 @@ def _train_texts(path: str) -> list[str]:
         text = text[0] if isinstance(text, list) and text else text
         if not isinstance(text, str):
             raise InvalidInputError(path, f"reference of id {row['id']}", 'a "reference" or "text" string', got=text)
-        out.append(text)
+        out.append(check_str(text, path, f"reference of id {row['id']}", empty=True))
     return out
 
 
@@ -160,24 +161,25 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> None:
     out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise InvalidInputError(out, "--out", "an output folder (created when missing)", got="a file")
+    check_int(args.top_k, None, "--top-k", minimum=1)
     sources = args.predictions or args.model
     if args.model and not args.data:
         raise InvalidInputError(None, "--data", "a dataset directory with --model")
     labels = args.labels or [Path(s).stem if args.predictions else run_name(s) for s in sources]
     if len(labels) != len(sources) or len(set(labels)) != len(labels):
         raise InvalidInputError(None, "--labels", f"{len(sources)} distinct names", got=labels)
+    if len(sources) > 1:  # each run is written to out/<label>/
+        for label in labels:
+            check_file_name(label, None, "--labels")
     backbones = args.backbones or [None] * len(sources)
     if len(backbones) != len(sources):
         raise InvalidInputError(None, "--backbones", f"{len(sources)} names", got=backbones)
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     motion = None
     if args.motion_metrics:
-        try:
-            motion = json.loads(Path(args.motion_metrics).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise InvalidInputError(args.motion_metrics, "file", "a UTF-8 JSON object of motion metrics", got=e) from e
-        if not isinstance(motion, dict):
-            raise InvalidInputError(args.motion_metrics, "file", "a JSON object", got=type(motion).__name__)
+        motion = read_json(args.motion_metrics, "a JSON object of motion metrics")
     train = _train_texts(args.train_references) if args.train_references else None
 
     runs, documents, bias = [], {}, {}

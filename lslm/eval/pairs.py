@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lslm.checks import check_str
 from lslm.errors import InvalidInputError
 
 MAX_LISTED = 20  # ids listed per problem in metrics.json
@@ -44,11 +45,16 @@ def _text_column(path: Path, rows: list[dict], column: str, allow_list: bool) ->
     """id -> value of `column`, checked; a repeated id with the same value is dropped, another is an error."""
     out: dict[str, object] = {}
     for row in rows:
-        k, v = str(row["id"]), row.get(column)
+        raw_id, v = row["id"], row.get(column)
+        if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)) or raw_id == "":
+            raise InvalidInputError(path, "id", "a non-empty string or an integer", got=repr(raw_id)[:80])
+        k = check_str(str(raw_id), path, "id")
         ok = isinstance(v, str) or (allow_list and isinstance(v, list) and v and all(isinstance(s, str) for s in v))
         if not ok:
             expected = "a string or a non-empty list of strings" if allow_list else "a string"
             raise InvalidInputError(path, f"{column} of id {k}", expected, got=v)
+        for text in [v] if isinstance(v, str) else v:
+            check_str(text, path, f"{column} of id {k}", empty=True)  # no lone surrogate escapes
         if k in out and out[k] != v:
             raise InvalidInputError(path, f"id {k}", "one row per id (or repeated rows that agree)", got=[out[k], v])
         out[k] = v

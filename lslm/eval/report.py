@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from lslm.checks import check_int
 from lslm.eval.text import normalize
 
 # LSLM paper tables 3/4/6/8. CIDEr is printed x100 there (MotionGPT/TM2T convention), as here.
@@ -98,6 +99,7 @@ def vocabulary_bias(predictions: list[str], test_references: list[str], train_re
                     top_k: int = 10) -> dict:
     """002 §4.4.2: the most frequent predicted words, and the most over-generated ones (predicted count minus
     test-reference count), each with its frequency per 1,000 words in predictions, test and train references."""
+    check_int(top_k, None, "top_k", minimum=1)
     sets = {"pred": word_counts(predictions), "test": word_counts(test_references)}
     if train_references is not None:
         sets["train"] = word_counts(train_references)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from lslm.checks import check_numeric
 from lslm.errors import InvalidInputError
 from lslm.model.templates import Template
 from lslm.model.tokens import MOTION_PLACEHOLDER
@@ -33,7 +34,11 @@ class MotionTextPair:
 
 def codes_list(codes: torch.Tensor | Sequence[int], codebook_size: int) -> list[int]:
     """Validated codes of one clip as a list; trailing −1 padding is dropped."""
-    c = torch.as_tensor(codes, dtype=torch.long).reshape(-1)
+    c = check_numeric([] if isinstance(codes, (list, tuple)) and not codes else codes, None, "codes",
+                      integer=not (isinstance(codes, (list, tuple)) and not codes))
+    if c.ndim != 1:
+        raise InvalidInputError(None, "codes", "one clip's codes: a sequence (L,) of integers", got=tuple(c.shape))
+    c = torch.as_tensor(c, dtype=torch.long)
     valid = c >= 0
     n = int(valid.cumprod(0).sum())
     if int(valid.sum()) != n or (c >= codebook_size).any() or (c < -1).any() or n == 0:

@@ -1,6 +1,7 @@
 """LSLMConfig: what builds an LSLM, saved as lslm_config.json next to the weights."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -19,6 +20,16 @@ class LoraSettings:
     dropout: float = 0.05
     rslora: bool = False
     target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+
+    def __post_init__(self) -> None:
+        _check(self, "r", _is_int(self.r) and self.r >= 1, "a positive integer", "LSLMConfig.lora")
+        _check(self, "alpha", _is_number(self.alpha) and self.alpha > 0, "a positive number", "LSLMConfig.lora")
+        _check(self, "dropout", _is_number(self.dropout) and 0 <= self.dropout < 1, "a number in [0, 1)",
+               "LSLMConfig.lora")
+        _check(self, "rslora", isinstance(self.rslora, bool), "true or false", "LSLMConfig.lora")
+        _check(self, "target_modules", isinstance(self.target_modules, (list, tuple)) and bool(self.target_modules)
+               and all(isinstance(m, str) and m for m in self.target_modules), "a non-empty list of module names",
+               "LSLMConfig.lora")
 
 
 @dataclass
@@ -48,12 +59,26 @@ class LSLMConfig:
     code_dim: int | None = None
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise ConfigError(f"LSLMConfig.mode: expected one of {MODES}, got {self.mode!r}")
-        if self.dtype not in DTYPES:
-            raise ConfigError(f"LSLMConfig.dtype: expected one of {DTYPES}, got {self.dtype!r}")
+        from transformers.activations import ACT2FN
+
+        from lslm.model.tokens import MOTION_PLACEHOLDER
+
+        _check(self, "llm", isinstance(self.llm, str) and bool(self.llm), "a model name or path")
+        _check(self, "mode", isinstance(self.mode, str) and self.mode in MODES, f"one of {MODES}")
+        _check(self, "projector_act", isinstance(self.projector_act, str) and self.projector_act in ACT2FN,
+               "a transformers activation name (gelu, relu, silu, ...)")
+        _check(self, "dtype", isinstance(self.dtype, str) and self.dtype in DTYPES, f"one of {DTYPES}")
+        _check(self, "chat_template", isinstance(self.chat_template, bool), "true or false")
+        _check(self, "prompt", self.prompt is None or (isinstance(self.prompt, str) and
+                                                       self.prompt.count(MOTION_PLACEHOLDER) == 1),
+               f"null or a text holding one {MOTION_PLACEHOLDER}")
+        for name in ("codebook_size", "code_dim"):
+            value = getattr(self, name)
+            _check(self, name, value is None or (_is_int(value) and value >= 1), "null or a positive integer")
         if isinstance(self.lora, dict):
             self.lora = _from_dict(LoraSettings, self.lora, "LSLMConfig.lora")
+        _check(self, "lora", self.lora is None or isinstance(self.lora, LoraSettings),
+               "null or an object of LoRA settings")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,7 +89,23 @@ class LSLMConfig:
         return _from_dict(cls, data, "LSLMConfig")
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check(config: Any, name: str, ok: bool, expected: str, where: str = "LSLMConfig") -> None:
+    if not ok:
+        got = repr(getattr(config, name))
+        raise ConfigError(f"{where}.{name}: expected {expected}, got {got if len(got) <= 80 else got[:77] + '...'}")
+
+
 def _from_dict(cls, data: dict[str, Any], where: str):
+    if not hasattr(data, "keys"):
+        raise ConfigError(f"{where}: expected an object of fields, got {type(data).__name__}")
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(data) - known)
     if unknown:

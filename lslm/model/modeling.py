@@ -9,6 +9,7 @@ Mode "vocab" (MotionGPT baseline) skips the projector: codes are ordinary vocabu
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import numbers
 import os
@@ -16,17 +17,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
+from lslm.checks import check_bool, check_int, check_number, check_numeric, check_str, read_json
 from lslm.errors import CheckpointMismatchError, ConfigError, InvalidInputError
 from lslm.model.collate import MotionTextCollator, PromptEncoder, codes_list
 from lslm.model.config import LSLMConfig
 from lslm.model.projector import MotionProjector
 from lslm.model.templates import CAPTION_PLACEHOLDER, TemplateSet
 from lslm.model.tokens import MOTION_PLACEHOLDER, add_motion_tokens, check_token_ids
-from lslm.model_folder import write_dir_atomic
+from lslm.model_folder import check_finite, load_safetensors, write_dir_atomic
 
 CONFIG_NAME = "lslm_config.json"
 TOKENS_NAME = "special_tokens.json"
@@ -95,8 +98,10 @@ class LSLM(nn.Module):
         """Load the LLM and its tokenizer by name or path (`config.llm`) and build the model."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        llm = AutoModelForCausalLM.from_pretrained(config.llm, dtype=_torch_dtype(config.dtype))
-        return cls(config, llm, AutoTokenizer.from_pretrained(config.llm), motion_tokenizer)
+        llm = _load_hf(AutoModelForCausalLM.from_pretrained, config.llm, "a Hugging Face causal LM (name or folder)",
+                       dtype=_torch_dtype(config.dtype))
+        text_tokenizer = _load_hf(AutoTokenizer.from_pretrained, config.llm, "a Hugging Face tokenizer (name or folder)")
+        return cls(config, llm, text_tokenizer, motion_tokenizer)
 
     # ---- parameter groups -------------------------------------------------------------------
     def projector_parameters(self) -> list[nn.Parameter]:
@@ -134,6 +139,8 @@ class LSLM(nn.Module):
         slots = input_ids == self.token_ids["placeholder"]  # (B, S)
         if codes is None:
             codes = input_ids.new_full((input_ids.shape[0], 0), -1)
+        if codes.is_floating_point() or codes.is_complex() or codes.dtype == torch.bool:
+            raise InvalidInputError(None, "codes", "an integer tensor (B, L)", got=codes.dtype)
         K = self.codebook.shape[0]
         if ((codes < -1) | (codes >= K)).any():  # one reduction: forward's hot path
             raise InvalidInputError(None, "codes", f"codes in [0, {K}), -1 for padding",
@@ -182,13 +189,22 @@ class LSLM(nn.Module):
                                     got="both" if motion is not None else "neither")
         K = self.config.codebook_size
         if codes is not None:
-            if not isinstance(codes, (list, tuple)) or all(isinstance(c, numbers.Integral) for c in codes):
-                codes = torch.as_tensor(codes)  # a tensor or an array, or one clip's codes as a list of ints
+            if lengths is not None or fps is not None:
+                raise InvalidInputError(None, "lengths" if lengths is not None else "fps",
+                                        "None with codes (they go to the motion tokenizer)",
+                                        got=lengths if lengths is not None else fps)
+            if isinstance(codes, (list, tuple)) and codes and all(_is_code(c) for c in codes):
+                return [codes_list(list(codes), K)], True  # one clip's codes as a list of ints
+            if not isinstance(codes, (list, tuple)):
+                codes = check_numeric(codes, None, "codes", integer=True)  # a tensor or an array
                 if codes.ndim == 1:
                     return [codes_list(codes, K)], True
                 if codes.ndim != 2:
                     raise InvalidInputError(None, "codes", "(L,), (B, L) padded with -1, or a list of clips",
                                             got=tuple(codes.shape))
+            elif not all(isinstance(c, (list, tuple)) or hasattr(c, "ndim") for c in codes):
+                raise InvalidInputError(None, "codes", "one clip's integer codes, or a list of clips (each a "
+                                        "sequence of integers)", got=repr(list(codes))[:80])
             clips = [codes_list(c, K) for c in codes]
         elif isinstance(motion, (list, tuple)):
             if lengths is not None:
@@ -199,7 +215,7 @@ class LSLM(nn.Module):
                 clip, single = self._clip_codes(m, None, None, fps)
                 if not single:
                     raise InvalidInputError(None, "motion", "a list of single clips: features (T, D) or joints "
-                                            "(T, J, 3)", got=tuple(torch.as_tensor(m).shape))
+                                            "(T, J, 3)", got=tuple(np.shape(m)))
                 clips += clip
         else:
             return self._encode_motion(motion, lengths, fps)
@@ -210,10 +226,12 @@ class LSLM(nn.Module):
     def _encode_motion(self, motion: Any, lengths: Any, fps: float | None) -> tuple[list[list[int]], bool]:
         """Codes of features (T, D) / (B, T, D) or joints (T, J, 3) / (B, T, J, 3), and whether unbatched."""
         K = self.config.codebook_size
-        x = torch.as_tensor(motion, dtype=torch.float32)
+        x = torch.as_tensor(check_numeric(motion, None, "motion"), dtype=torch.float32)
         tok = self.motion_tokenizer.to(self.codebook.device)
         J = tok.target_skeleton.num_joints
         if x.ndim in (2, 3) and x.shape[-1] == tok.config.feature_dim:
+            if fps is not None:
+                raise InvalidInputError(None, "fps", "None with features (the frame rate of joints)", got=fps)
             single, encoded = x.ndim == 2, tok.encode(x, lengths=lengths)
         elif x.ndim in (3, 4) and tuple(x.shape[-2:]) == (J, 3):
             single, encoded = x.ndim == 3, tok.encode_joints(x, fps=fps, lengths=lengths)
@@ -231,6 +249,12 @@ class LSLM(nn.Module):
         [shared prefix | left padding | rest of the row] and position ids follow the attention mask, so
         each row costs only its own tokens and the outputs are those of plain left padding.
         """
+        limit = getattr(self.llm.config.get_text_config(), "max_position_embeddings", None)
+        longest = max(len(r) for r in rows)
+        if limit is not None and longest >= limit:
+            raise InvalidInputError(None, "codes" if codes is not None else "prompt",
+                                    f"prompt and motion of fewer than {limit} tokens (the LLM's context)",
+                                    got=f"{longest} tokens")
         config = self._generation_config(generation_kwargs)
         # a preallocated cache (cache_implementation) cannot take the shared prefix's cache: plain left padding
         own_cache = generation_kwargs.get("cache_implementation", config.cache_implementation)
@@ -274,8 +298,10 @@ class LSLM(nn.Module):
         return generation_kwargs.get("generation_config") or self.llm.generation_config
 
     def _text_generation_options(self, generation_kwargs: dict, max_new_tokens: int) -> dict:
-        """`generation_kwargs` with `max_new_tokens` set unless the caller limits the length (max_new_tokens,
-        max_length or a generation_config of their own); outputs with scores are refused (text comes back)."""
+        """`generation_kwargs` checked (`check_generation_options`), with `max_new_tokens` set unless the
+        caller limits the length (max_new_tokens, max_length or a generation_config of their own); outputs
+        with scores are refused (text comes back)."""
+        check_generation_options(generation_kwargs)
         config = self._generation_config(generation_kwargs)
         if generation_kwargs.get("return_dict_in_generate", config.return_dict_in_generate):
             raise InvalidInputError(None, "return_dict_in_generate", "False: LSLM returns text; for scores call "
@@ -304,6 +330,8 @@ class LSLM(nn.Module):
         Returns one string for one clip, else a list; with num_return_sequences=n, n strings per clip, clip
         after clip.
         """
+        if prompt is not None:
+            check_str(prompt, None, "prompt")
         clips, single = self._clip_codes(motion, codes, lengths, fps)
         prompt = prompt or self.config.prompt or MOTION_PLACEHOLDER
         generation_kwargs = self._text_generation_options(generation_kwargs, 64)
@@ -326,7 +354,13 @@ class LSLM(nn.Module):
         if self.config.mode != "vocab":
             raise ConfigError("generate_motion needs LSLMConfig.mode = 'vocab' (the projector cannot write motion)")
         single = isinstance(text, str)
-        texts = [text] if single else list(text)
+        texts = [text] if single else list(text) if isinstance(text, (list, tuple)) else None
+        if not texts or not all(isinstance(t, str) for t in texts):
+            raise InvalidInputError(None, "text", "a string or a non-empty list of strings", got=repr(text)[:80])
+        for t in texts:
+            check_str(t, None, "text", empty=True)
+        if prompt is not None:
+            check_str(prompt, None, "prompt")
         template = TemplateSet.load("instruct").default("t2m")
         if prompt is not None:
             if CAPTION_PLACEHOLDER not in prompt:
@@ -378,8 +412,9 @@ class LSLM(nn.Module):
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike, device: str | torch.device = "cpu") -> LSLM:
-        """Load a folder written by `save_pretrained` (in eval mode); a mismatching tokenizer or
-        special-token ids are a CheckpointMismatchError."""
+        """Load a folder written by `save_pretrained` (in eval mode). Every file is checked as it is read:
+        a missing, empty, corrupt or mistyped one raises InvalidInputError or ConfigError naming it, a
+        tokenizer, special-token ids or weights that do not fit the config a CheckpointMismatchError."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         from lslm.tokenizer import Tokenizer
@@ -389,39 +424,152 @@ class LSLM(nn.Module):
             if not (directory / name).exists():
                 raise InvalidInputError(directory / name, "file", "an LSLM folder written by save_pretrained",
                                         got="missing")
-        config = LSLMConfig.from_dict(json.loads((directory / CONFIG_NAME).read_text(encoding="utf-8")))
-        saved_ids = json.loads((directory / TOKENS_NAME).read_text(encoding="utf-8"))
+        config_path = directory / CONFIG_NAME
+        try:
+            config = LSLMConfig.from_dict(read_json(config_path, "an LSLM config"))
+        except ConfigError as err:
+            raise ConfigError(str(err), path=config_path) from err
+        saved_ids = _read_token_ids(directory / TOKENS_NAME, config.mode)
+        if config.lora is not None:
+            for path in (directory / "llm" / "adapter_config.json", directory / ADDED_EMBEDDINGS_NAME):
+                if not path.is_file():
+                    raise InvalidInputError(config_path, "lora", "null for a model saved without LoRA (its "
+                                            "adapter files are missing)", got=f"{config.lora}; no {path}")
         motion_tokenizer = Tokenizer.from_pretrained(directory / "tokenizer")
-        text_tokenizer = AutoTokenizer.from_pretrained(str(directory / "text_tokenizer"))
+        text_tokenizer = _load_hf(AutoTokenizer.from_pretrained, directory / "text_tokenizer",
+                                  "a Hugging Face tokenizer folder")
         dtype = _torch_dtype(config.dtype)
         if config.lora is None:
-            llm = AutoModelForCausalLM.from_pretrained(str(directory / "llm"), dtype=dtype)
+            llm = _load_hf(AutoModelForCausalLM.from_pretrained, directory / "llm", "a Hugging Face model folder",
+                           dtype=dtype)
+            if len(text_tokenizer) > llm.get_input_embeddings().num_embeddings:
+                raise CheckpointMismatchError(f"the text tokenizer has {len(text_tokenizer)} entries, the LLM's "
+                                              f"embeddings {llm.get_input_embeddings().num_embeddings} rows",
+                                              path=directory / "llm")
         else:
-            llm = AutoModelForCausalLM.from_pretrained(config.llm, dtype=dtype)
+            llm = _load_hf(AutoModelForCausalLM.from_pretrained, config.llm, "the base LLM named by the config's "
+                           "llm (a Hugging Face name or folder)", dtype=dtype, where=config_path)
             if len(text_tokenizer) > llm.get_input_embeddings().num_embeddings:
                 llm.resize_token_embeddings(len(text_tokenizer))
             cls._load_added_rows(llm, directory / ADDED_EMBEDDINGS_NAME, saved_ids["start"])
-        model = cls(config, llm, text_tokenizer, motion_tokenizer,
-                    adapter_dir=directory / "llm" if config.lora is not None else None)
+        try:
+            model = cls(config, llm, text_tokenizer, motion_tokenizer,
+                        adapter_dir=directory / "llm" if config.lora is not None else None)
+        except CheckpointMismatchError as err:
+            raise err if err.path else CheckpointMismatchError(str(err), path=config_path) from err
+        except InvalidInputError as err:  # the text tokenizer holds only some motion tokens
+            raise err if err.path else InvalidInputError(directory / "text_tokenizer", err.field, err.expected,
+                                                         got=err.got) from err
+        except Exception as err:  # noqa: BLE001 — peft reading a broken adapter: a file error, named as such
+            raise InvalidInputError(directory / "llm", "adapter", "a peft LoRA adapter saved with this model",
+                                    got=f"{type(err).__name__}: {str(err)[:200]}") from err
         check_token_ids(saved_ids, model.token_ids, str(directory / TOKENS_NAME))
         if model.projector is not None:
-            if not (directory / PROJECTOR_NAME).is_file():
-                raise InvalidInputError(directory / PROJECTOR_NAME, "file", "the projector of a projector-mode model",
-                                        got="missing")
+            path = directory / PROJECTOR_NAME
+            if not path.is_file():
+                raise InvalidInputError(path, "file", "the projector of a projector-mode model", got="missing")
+            state = load_safetensors(path)
+            check_finite(state, path)
             try:
-                model.projector.load_state_dict(load_file(str(directory / PROJECTOR_NAME)), strict=True)
+                model.projector.load_state_dict(state, strict=True)
             except RuntimeError as err:
-                raise CheckpointMismatchError(f"{directory / PROJECTOR_NAME}: {err}") from err
+                raise CheckpointMismatchError(str(err), path=path) from err
         return model.to(device).eval()
 
     @staticmethod
     def _load_added_rows(llm, path: Path, first_id: int) -> None:
-        rows = load_file(str(path))
+        rows = load_safetensors(path)
         for key, layer in (("input", llm.get_input_embeddings()), ("output", llm.get_output_embeddings())):
             if key in rows:
                 n = rows[key].shape[0]
-                if first_id + n > layer.weight.shape[0] or rows[key].shape[1] != layer.weight.shape[1]:
-                    raise CheckpointMismatchError(f"{path}: {key} rows {tuple(rows[key].shape)} do not fit "
-                                                  f"the base LLM's embeddings {tuple(layer.weight.shape)}")
+                if rows[key].dim() != 2 or first_id + n > layer.weight.shape[0] or \
+                        rows[key].shape[1] != layer.weight.shape[1]:
+                    raise CheckpointMismatchError(f"{key} rows {tuple(rows[key].shape)} do not fit "
+                                                  f"the base LLM's embeddings {tuple(layer.weight.shape)}", path=path)
+                check_finite({key: rows[key]}, path)
                 with torch.no_grad():
                     layer.weight[first_id:first_id + n] = rows[key].to(layer.weight.dtype)
+
+
+def _read_token_ids(path: Path, mode: str) -> dict[str, int]:
+    """special_tokens.json: {"start", "end", "pad", "placeholder"} (and "code_offset" in vocab mode) ids."""
+    ids = read_json(path, "the motion token ids of an LSLM folder")
+    keys = {"start", "end", "pad", "placeholder"} | ({"code_offset"} if mode == "vocab" else set())
+    if set(ids) != keys or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in ids.values()):
+        raise InvalidInputError(path, "json", f"non-negative integer ids of {sorted(keys)}", got=repr(ids)[:80])
+    return ids
+
+
+def _load_hf(load, source: str | Path, what: str, where: str | Path | None = None, **kwargs):
+    """`load(source)` (a transformers from_pretrained) with its errors, whatever their type (OSError,
+    ValueError, JSON, safetensors, tokenizers...), as an InvalidInputError naming the folder."""
+    try:
+        return load(str(source), **kwargs)
+    except Exception as err:  # noqa: BLE001 — a library reading a file: every failure is a bad input
+        raise InvalidInputError(where or source, "llm" if where else "folder", f"{what} ({source})",
+                                got=f"{type(err).__name__}: {str(err)[:200]}") from err
+
+
+# Generation options LSLM checks itself (transformers would cast, ignore or fail deep inside on them):
+# name → (kind, smallest allowed value).
+_INT_OPTIONS = {"max_new_tokens": 1, "max_length": 1, "min_new_tokens": 0, "min_length": 0, "num_beams": 1,
+                "num_beam_groups": 1, "num_return_sequences": 1, "no_repeat_ngram_size": 0, "top_k": 0}
+_FLOAT_OPTIONS = {"temperature": 0.0, "top_p": 0.0, "min_p": 0.0, "typical_p": 0.0, "repetition_penalty": 0.0,
+                  "length_penalty": None, "diversity_penalty": 0.0, "epsilon_cutoff": 0.0, "eta_cutoff": 0.0}
+_BOOL_OPTIONS = ("do_sample", "use_cache", "output_scores", "output_logits", "return_dict_in_generate",
+                 "remove_invalid_values", "renormalize_logits")
+_SET_BY_LSLM = ("inputs", "input_ids", "inputs_embeds", "attention_mask", "past_key_values")
+
+
+def _is_code(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+@functools.lru_cache(maxsize=1)
+def _generation_option_names() -> tuple[frozenset[str], frozenset[str]]:
+    """(GenerationConfig fields, every keyword transformers' generate takes)."""
+    import inspect
+
+    from transformers import GenerationConfig, GenerationMixin
+
+    fields = frozenset(GenerationConfig().to_dict())
+    return fields, fields | frozenset(inspect.signature(GenerationMixin.generate).parameters) - {"self", "kwargs"}
+
+
+def check_generation_options(options: dict) -> None:
+    """Check generation options for `LSLM.generate` before any work is done: refuse unknown options, the
+    inputs LSLM sets itself, and counts or numbers of the wrong type or range, before transformers sees
+    them; the rest is GenerationConfig's own validation."""
+    import copy
+
+    from transformers import GenerationConfig
+
+    config_fields, known = _generation_option_names()
+    for key, value in options.items():
+        if key in _SET_BY_LSLM:
+            raise InvalidInputError(None, key, "not given: LSLM builds the LLM's inputs from motion and prompt",
+                                    got=type(value).__name__)
+        if key not in known:
+            raise InvalidInputError(None, key, "a transformers generation option (GenerationConfig field)",
+                                    got="unknown option")
+        if value is None:
+            continue
+        if key in _INT_OPTIONS:
+            check_int(value, None, key, minimum=_INT_OPTIONS[key])
+        elif key in _FLOAT_OPTIONS:
+            number = check_number(value, None, key, minimum=_FLOAT_OPTIONS[key])
+            if key in ("temperature", "repetition_penalty") and number <= 0:
+                raise InvalidInputError(None, key, "a number > 0", got=value)
+            if key in ("top_p", "min_p", "typical_p") and number > 1:
+                raise InvalidInputError(None, key, "a number in [0, 1]", got=value)
+        elif key in _BOOL_OPTIONS:
+            check_bool(value, None, key)
+    given = options.get("generation_config")
+    if given is not None and not isinstance(given, GenerationConfig):
+        raise InvalidInputError(None, "generation_config", "a transformers GenerationConfig", got=type(given).__name__)
+    config_keys = {k: v for k, v in options.items() if k in config_fields}
+    try:
+        copy.deepcopy(given or GenerationConfig()).update(**config_keys)
+    except (ValueError, TypeError) as err:
+        raise InvalidInputError(None, "generation options", "options GenerationConfig accepts",
+                                got=str(err).splitlines()[0][:200]) from err

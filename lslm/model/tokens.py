@@ -67,5 +67,5 @@ def add_motion_tokens(hf_tokenizer, codebook_size: int | None = None) -> dict[st
 def check_token_ids(expected: dict[str, int], got: dict[str, int], where: str) -> None:
     """Raise CheckpointMismatchError when saved motion-token ids differ from the tokenizer's."""
     if expected != got:
-        raise CheckpointMismatchError(f"{where}: motion token ids {got} differ from the checkpoint's {expected} "
-                                      "(the text tokenizer is not the one the model was trained with)")
+        raise CheckpointMismatchError(f"motion token ids {got} differ from the checkpoint's {expected} "
+                                      "(the text tokenizer is not the one the model was trained with)", path=where)

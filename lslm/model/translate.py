@@ -4,10 +4,12 @@
     python tools/translate.py --model runs/lslm/final --data data/synthetic --split test --out preds.jsonl
     rows = translate_split("runs/lslm/final", "data/synthetic", "test", num_beams=5)   # [{id, prediction, reference}]
 
-Inputs: joints `.npy` (T, 52, 3), feature `.npy` (T, 623) (raw, at the tokenizer's frame rate), raw lslm
-`.npz` clips (SMPL-X parameters through `smplx_to_joints` on the clip's `rest_offsets`, as
-`lslm.data.prepare` does). A dataset split uses its codes cache (tools/encode_dataset.py) for the model's
-tokenizer when there is one, else encodes the split's features on the fly.
+Inputs: raw clips of every format `prepare_dataset.py` reads (SignAvatars `.pkl`, SMPLer-X folders, Motion-X
+`.npy`, joints `.npy` (T, 52, 3), lslm `.npz`; detected per file, or `--format`), converted exactly as
+`prepare_dataset.py` converts them (`lslm.data.convert`, on the tokenizer's frame rate, skeleton and compat
+flag), or feature `.npy` (T, 623) (raw, at the tokenizer's frame rate). A dataset split uses its codes cache
+(tools/encode_dataset.py) for the model's tokenizer when there is one, else encodes the split's features on
+the fly.
 Clips go to `LSLM.generate` in batches of similar code length (less padding); greedy output is the
 same as translating one clip at a time. `prompt="held-out"` (`--prompt held-out`) translates with the
 instruction phrasings held out of training (assets/templates/instruct.json, "m2t"), clip i with
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -27,7 +28,11 @@ from pathlib import Path
 
 import torch
 
+from lslm.checks import check_fps, check_int, check_str
 from lslm.cpu_memory import keep_freed_memory
+from lslm.data.codes import file_ids, motion_file_codes, printable
+from lslm.data.convert import add_convert_arguments, convert_overrides, input_formats
+from lslm.data.manifest import write_jsonl
 from lslm.errors import InvalidInputError, LslmError
 
 # The paper does not state its decoding. Greedy is deterministic, batch-invariant and what MotionGPT
@@ -51,41 +56,6 @@ def generation_kwargs(**overrides) -> dict:
 
 # ---- reading inputs ---------------------------------------------------------------------------------
 
-def motion_file_codes(path: str | os.PathLike, tokenizer, fps: float | None = None) -> torch.Tensor:
-    """Codes (L,) long of one motion file; `fps` is the frame rate of a joints `.npy` (default: the
-    tokenizer's). Bad files raise InvalidInputError naming the file and the field."""
-    from lslm.data.adapters import check_array, load_joints, load_lslm, load_npy
-    from lslm.data.prepare import clip_to_joints
-
-    path = Path(path)
-    D, J = tokenizer.config.feature_dim, tokenizer.target_skeleton.num_joints
-    if path.suffix == ".npz":
-        joints = clip_to_joints(load_lslm(path).resampled(tokenizer.fps))  # (T, J, 3)
-    elif path.suffix == ".npy":
-        array = load_npy(path)
-        if array.ndim == 2 and array.shape[1] == D:
-            features = check_array(path, "features", array, (None, D))  # (T, D)
-            if len(features) < tokenizer.downsample:
-                raise InvalidInputError(path, "features", f"at least {tokenizer.downsample} frames (one code)",
-                                        got=len(features))
-            return tokenizer.encode(torch.as_tensor(features, dtype=torch.float32)).cpu()
-        if array.ndim != 3 or array.shape[1:] != (J, 3):
-            raise InvalidInputError(path, "array", f"joints (T, {J}, 3) or features (T, {D})", got=array.shape)
-        joints = load_joints(path, fps=fps or tokenizer.fps).resampled(tokenizer.fps).joints
-    else:
-        raise InvalidInputError(path, "suffix", "a joints or features .npy, or a raw lslm .npz", got=path.suffix)
-    if len(joints) <= tokenizer.downsample:
-        raise InvalidInputError(path, "joints", f"at least {tokenizer.downsample + 1} frames (one code)",
-                                got=len(joints))
-    return tokenizer.encode_joints(torch.as_tensor(joints, dtype=torch.float32)).cpu()
-
-
-def _file_ids(paths: Sequence[str | os.PathLike]) -> list[str]:
-    """File stems as ids; the whole path where two stems collide."""
-    stems = [Path(p).stem for p in paths]
-    return [s if stems.count(s) == 1 else str(p) for s, p in zip(stems, paths)]
-
-
 # ---- translating ------------------------------------------------------------------------------------
 
 def held_out_prompts(count: int) -> list[str]:
@@ -103,8 +73,10 @@ def translate_codes(model, codes: Sequence[torch.Tensor], batch_size: int = DEFA
     `LSLM.generate` as they are."""
     from tqdm.auto import tqdm
 
-    if batch_size < 1:
-        raise InvalidInputError(None, "batch_size", "at least 1", got=batch_size)
+    from lslm.model.modeling import check_generation_options
+
+    check_int(batch_size, None, "batch_size", minimum=1)
+    check_generation_options(gen_kwargs)
     if gen_kwargs.get("num_return_sequences", 1) != 1:
         raise InvalidInputError(None, "num_return_sequences", "1: one translation per clip (LSLM.generate returns "
                                 "n per clip)", got=gen_kwargs["num_return_sequences"])
@@ -158,29 +130,46 @@ def translate_split(model_dir: str | os.PathLike, data_dir: str | os.PathLike, s
     """Translate one split of a prepared dataset: [{"id", "prediction", "reference"}] in manifest order
     ("error" too for a clip without codes; its prediction is empty). `gen_kwargs` override
     DEFAULT_GENERATION."""
+    gen_kwargs = generation_kwargs(**gen_kwargs)
+    _check_options(batch_size, prompt, gen_kwargs)
     model = _load_model(model_dir, device)
     from lslm.data.codes import split_codes
 
     rows, codes, errors = split_codes(data_dir, split, Path(model_dir) / "tokenizer", model.motion_tokenizer,
                                       progress)
     return _rows([r["id"] for r in rows], codes, errors, model, batch_size, prompt, progress,
-                 generation_kwargs(**gen_kwargs), references={r["id"]: r.get("text", "") for r in rows})
+                 gen_kwargs, references={r["id"]: r.get("text", "") for r in rows})
 
 
 def translate_files(model_dir: str | os.PathLike, paths: Sequence[str | os.PathLike], *, fps: float | None = None,
+                    fmt: str | None = None, convert: dict | None = None,
                     batch_size: int = DEFAULT_BATCH_SIZE, prompt: str | None = None, device: str | None = None,
                     progress: bool = True, **gen_kwargs) -> list[dict]:
-    """Translate motion files: [{"id" (file stem), "prediction"}] in input order ("error" for a file
-    that could not be read; its prediction is empty)."""
+    """Translate motion files of any input format (`motion_file_codes`): [{"id" (file stem),
+    "prediction"}] in input order ("error" for a file that could not be read; its prediction is empty)."""
+    fps = None if fps is None else check_fps(fps, None, "fps")
+    gen_kwargs = generation_kwargs(**gen_kwargs)
+    _check_options(batch_size, prompt, gen_kwargs)
     model = _load_model(model_dir, device)
-    ids = _file_ids(paths)
+    ids = file_ids(paths)
     codes, errors = {}, {}
     for clip_id, path in zip(ids, paths):
         try:
-            codes[clip_id] = motion_file_codes(path, model.motion_tokenizer, fps)
-        except InvalidInputError as e:
-            errors[clip_id] = str(e)
-    return _rows(ids, codes, errors, model, batch_size, prompt, progress, generation_kwargs(**gen_kwargs))
+            codes[clip_id] = motion_file_codes(path, model.motion_tokenizer, fps, fmt, convert)
+        except Exception as e:  # noqa: BLE001 — one unreadable file must not cost the others their translations
+            errors[clip_id] = printable(str(e) if isinstance(e, LslmError) else f"{path}: {type(e).__name__}: {e}")
+    return _rows(ids, codes, errors, model, batch_size, prompt, progress, gen_kwargs)
+
+
+def _check_options(batch_size: int, prompt: str | None, gen_kwargs: dict) -> None:
+    """The run's options, checked before the model loads and any file is read."""
+    from lslm.model.modeling import check_generation_options
+    from lslm.model.tokens import MOTION_PLACEHOLDER
+
+    check_int(batch_size, None, "batch_size", minimum=1)
+    if prompt is not None and prompt != HELD_OUT and check_str(prompt, None, "prompt").count(MOTION_PLACEHOLDER) != 1:
+        raise InvalidInputError(None, "prompt", f"one {MOTION_PLACEHOLDER} (or '{HELD_OUT}')", got=prompt[:80])
+    check_generation_options(gen_kwargs)
 
 
 # ---- command line -----------------------------------------------------------------------------------
@@ -188,10 +177,13 @@ def translate_files(model_dir: str | os.PathLike, paths: Sequence[str | os.PathL
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description="Translate sign motion to English with a trained LSLM.")
     p.add_argument("--model", required=True, help="LSLM folder (LSLM.save_pretrained), e.g. RUN/final")
-    p.add_argument("inputs", nargs="*", help="joints .npy (T, 52, 3), features .npy (T, 623), raw lslm .npz")
+    p.add_argument("inputs", nargs="*", help="raw clips of any format (SignAvatars .pkl, SMPLer-X folder, Motion-X "
+                   ".npy, joints .npy (T, 52, 3), lslm .npz, MediaPipe .pose, video: the `video` extra) or "
+                   "features .npy (T, 623)")
     p.add_argument("--data", help="prepared dataset folder (instead of inputs)")
     p.add_argument("--split", default="test", help="split of --data (default test)")
-    p.add_argument("--out", required=True, help="JSONL output: id, prediction, reference when known")
+    p.add_argument("--out", help="JSONL output: id, prediction, reference when known (default: print "
+                   "'id<TAB>prediction' lines)")
     p.add_argument("--prompt", help="prompt with one <Motion_Placeholder> (default: the model's), or "
                    f"'{HELD_OUT}': the instruction phrasings held out of training, in turn")
     d = DEFAULT_GENERATION
@@ -205,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-p", type=float, help="with --do-sample")
     p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
                    help=f"clips per batch (default {DEFAULT_BATCH_SIZE}); beam search makes num_beams rows of each")
-    p.add_argument("--fps", type=float, help="frame rate of joints .npy inputs (default: the tokenizer's)")
+    p.add_argument("--format", choices=input_formats(), help="format of the inputs (default: detected per file)")
+    add_convert_arguments(p)
+    p.add_argument("--fps", dest="source_fps", type=float, help=argparse.SUPPRESS)  # the old name of --source-fps
     p.add_argument("--device", help="default: cuda when available, else cpu")
     p.add_argument("--no-progress", action="store_true")
     return p
@@ -217,12 +211,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if bool(args.inputs) == bool(args.data):
         parser.error("give motion files or --data DIR (with --split), not both")
-    if args.batch_size < 1:
-        parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
     gen = generation_kwargs(num_beams=args.num_beams, length_penalty=args.length_penalty,
                             no_repeat_ngram_size=args.no_repeat_ngram_size,
                             repetition_penalty=args.repetition_penalty, max_new_tokens=args.max_new_tokens,
                             do_sample=args.do_sample, temperature=args.temperature, top_p=args.top_p)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.is_dir():
+        print(f"error: {out}: --out: expected a JSONL file, got a folder", file=sys.stderr)
+        return 2
     keep_freed_memory()  # batched generation on CPU page-faults less (lslm.cpu_memory)
     common = {"batch_size": args.batch_size, "prompt": args.prompt, "device": args.device,
               "progress": not args.no_progress}
@@ -230,17 +226,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.data:
             rows = translate_split(args.model, args.data, args.split, **common, **gen)
         else:
-            rows = translate_files(args.model, args.inputs, fps=args.fps, **common, **gen)
+            rows = translate_files(args.model, args.inputs, fps=args.source_fps, fmt=args.format,
+                                   convert=convert_overrides(args), **common, **gen)
     except LslmError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    os.replace(tmp, out)
     failed = [r for r in rows if "error" in r]
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_jsonl(out, rows)
+    else:
+        for r in rows:
+            if "error" not in r:
+                print(f"{r['id']}\t{r['prediction']}")
     for r in failed:
         print(f"skipped {r['id']}: {r['error']}", file=sys.stderr)
-    print(f"translated {len(rows) - len(failed)} clips, skipped {len(failed)}; wrote {out}")
+    summary = f"translated {len(rows) - len(failed)} clips, skipped {len(failed)}"
+    print(f"{summary}; wrote {out}" if out else summary, file=sys.stdout if out else sys.stderr)
     return 0 if len(failed) < len(rows) else 1

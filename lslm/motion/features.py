@@ -46,6 +46,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lslm.checks import check_bool, check_fps, check_numeric
 from lslm.errors import InvalidInputError
 from lslm.motion.skeleton import Skeleton
 
@@ -113,22 +114,19 @@ def _topology(skeleton: Skeleton) -> _Topology:
 
 
 def _to_tensor(x, field: str) -> tuple[torch.Tensor, bool]:
-    """(float32 tensor, was_numpy)."""
+    """(float32 tensor, was_numpy) of a real-valued array or tensor (bool, complex, strings are refused)."""
+    x = check_numeric(x, None, field)
     if isinstance(x, torch.Tensor):
         return x.detach().to(torch.float32), False
-    try:
-        array = np.asarray(x, dtype=np.float32)
-    except (TypeError, ValueError) as e:
-        raise InvalidInputError(None, field, "a numeric numpy array or torch tensor",
-                                got=type(x).__name__) from e
-    return torch.from_numpy(array), True
+    return torch.from_numpy(x.astype(np.float32, copy=False)), True
 
 
 def _check_lengths(lengths, batch: int, max_len: int, min_len: int, unit: str) -> torch.Tensor | None:
     if lengths is None:
         return None
-    lengths = lengths if isinstance(lengths, torch.Tensor) else torch.from_numpy(np.asarray(lengths))
-    if lengths.shape != (batch,) or lengths.is_floating_point() or lengths.is_complex():
+    lengths = check_numeric(lengths, None, "lengths", integer=True)
+    lengths = lengths if isinstance(lengths, torch.Tensor) else torch.from_numpy(lengths)
+    if lengths.shape != (batch,):
         raise InvalidInputError(None, "lengths", f"integers of shape ({batch},)",
                                 got=f"{lengths.dtype} {tuple(lengths.shape)}")
     if batch and (lengths.min() < min_len or lengths.max() > max_len):
@@ -151,10 +149,15 @@ def _zero_padding(x: torch.Tensor, rows: torch.Tensor | None) -> torch.Tensor:
     return x
 
 
-def _check_finite(x: torch.Tensor, field: str) -> None:
+def _check_finite(x: torch.Tensor, field: str, expected: str = "finite values") -> None:
+    # A sum is finite when every element is, and costs a fraction of an element-wise isfinite on CPU
+    # (benchmarks/bench_checks.py); the element-wise test only confirms a non-finite sum
+    # (NaN/inf, or finite values large enough to overflow it) and locates the culprit.
+    if bool(torch.isfinite(x.sum())):
+        return
     if not torch.isfinite(x).all():
         where = (~torch.isfinite(x)).nonzero()[0].tolist()
-        raise InvalidInputError(None, field, "finite values", got=f"NaN/inf at index {where}")
+        raise InvalidInputError(None, field, expected, got=f"NaN/inf at index {where}")
 
 
 def _prepare_joints(joints, target: Skeleton, lengths, min_frames: int):
@@ -168,6 +171,10 @@ def _prepare_joints(joints, target: Skeleton, lengths, min_frames: int):
                                 "skeleton", got=tuple(x.shape))
     if target.offsets is None:
         raise InvalidInputError(None, "target", "a Skeleton with offsets (Skeleton.with_offsets_from(pose))")
+    offsets = np.asarray(target.offsets)
+    if offsets.shape != (j, 3) or offsets.dtype.kind not in "fiu" or not np.isfinite(offsets).all():
+        raise InvalidInputError(None, "target.offsets", f"finite bone offsets ({j}, 3)",
+                                got=f"{offsets.dtype} {offsets.shape}")
     batched = x.dim() == 4
     if not batched and lengths is not None:
         raise InvalidInputError(None, "lengths", "None for a single clip (T, J, 3)", got=lengths)
@@ -369,12 +376,13 @@ def joints_to_features(joints, target: Skeleton, fps: float = 30.0, compat: bool
     scales the foot-contact threshold; `compat` see the module doc; `lengths` (B,) frames per clip of a
     padded batch (rows from length − 1 on are zero).
     """
-    if isinstance(fps, bool) or not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
-        raise InvalidInputError(None, "fps", "a positive finite frame rate", got=fps)
+    fps = check_fps(fps)
+    compat = check_bool(compat, None, "compat")
     p, lengths, convert = _prepare_joints(joints, target, lengths, min_frames=2)
     topo = _topology(target)
     p = p.permute(3, 0, 1, 2).contiguous()  # (3, B, T, J): component-first
-    feats = _features(*_preprocess(p, target, topo), topo, float(fps), compat)
+    feats = _features(*_preprocess(p, target, topo), topo, fps, compat)
+    _check_finite(feats, "joints", "coordinates in metres whose features are finite")
     return convert(_zero_padding(feats, None if lengths is None else lengths - 1))
 
 
@@ -412,5 +420,6 @@ def features_to_joints(features, lengths=None):
     joints[::2] += root[::2, ..., None]
     out = torch.cat([root[..., None], joints], dim=-1).permute(1, 2, 3, 0)  # (B, N, J, 3)
     out = _zero_padding(out.float().contiguous(), lengths)
+    _check_finite(out, "features", "values whose joints are finite (a root velocity or position too large)")
     out = out if batched else out[0]
     return out.numpy() if was_numpy else out.to(features.device)

@@ -265,8 +265,10 @@ def smplx_to_joints(params: dict, model_path: str | os.PathLike | None = None, f
         offsets = torch.cat([rest[:, :1], rest[:, 1:] - rest[:, list(parents[1:])]], dim=1)
     else:
         skeleton = default_rest_skeleton() if rest_skeleton is None else rest_skeleton
-        if skeleton.parents != parents or skeleton.offsets is None or skeleton.offsets.shape != (52, 3):
+        if skeleton.parents != parents or skeleton.offsets is None or np.shape(skeleton.offsets) != (52, 3):
             raise InvalidInputError(None, "rest_skeleton", "a Skeleton.smplx52() with offsets (52, 3)")
+        if np.asarray(skeleton.offsets).dtype.kind not in "fiu" or not np.isfinite(skeleton.offsets).all():
+            raise InvalidInputError(None, "rest_skeleton.offsets", "finite numbers", got="NaN/inf or not numbers")
         offsets = torch.tensor(skeleton.offsets, dtype=dtype, device=device)[None]
 
     joints = forward_kinematics(roma.rotvec_to_rotmat(rotvecs), offsets, parents)  # (N, 52, 3)

@@ -15,6 +15,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from lslm.checks import check_numeric
 from lslm.errors import InvalidInputError
 from lslm.motion.features import feature_layout, num_joints_from_dim
 
@@ -28,13 +29,11 @@ def normalization_groups(num_joints: int) -> list[slice]:
             layout["velocities"], layout["contacts"]]
 
 
-def _as_float64(x, field: str) -> torch.Tensor:
+def _as_float64(x, field: str, path=None) -> torch.Tensor:
+    x = check_numeric(x, path, field)  # real numbers only: bool, complex, strings are refused, not cast
     if isinstance(x, torch.Tensor):
         return x.detach().to("cpu", torch.float64)
-    try:
-        return torch.from_numpy(np.asarray(x, dtype=np.float64))
-    except (TypeError, ValueError) as e:
-        raise InvalidInputError(None, field, "a numeric array", got=type(x).__name__) from e
+    return torch.from_numpy(x.astype(np.float64))
 
 
 class Normalizer:
@@ -45,7 +44,7 @@ class Normalizer:
 
     @staticmethod
     def _checked(mean, std, path) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, std = _as_float64(mean, "mean"), _as_float64(std, "std")
+        mean, std = _as_float64(mean, "mean", path), _as_float64(std, "std", path)
         for field, value in (("mean", mean), ("std", std)):
             if value.dim() != 1 or (value.shape[0] + 1) % 12 or value.shape[0] < 23:
                 raise InvalidInputError(path, field, "shape (D,) with D = 12·J − 1", got=tuple(value.shape))
@@ -70,8 +69,8 @@ class Normalizer:
         if lengths is not None:
             if x.dim() != 3:
                 raise InvalidInputError(None, "lengths", "None for features (N, D)", got=lengths)
-            lengths = torch.as_tensor(np.asarray(lengths) if not isinstance(lengths, torch.Tensor) else lengths)
-            if lengths.shape != x.shape[:1] or lengths.is_floating_point() or \
+            lengths = torch.as_tensor(check_numeric(lengths, None, "lengths", integer=True))
+            if lengths.shape != x.shape[:1] or \
                     (lengths.numel() and (lengths.min() < 0 or lengths.max() > x.shape[1])):
                 raise InvalidInputError(None, "lengths", f"integers in [0, {x.shape[1]}] of shape ({x.shape[0]},)",
                                         got=lengths.tolist())

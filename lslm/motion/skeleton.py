@@ -92,6 +92,61 @@ class Skeleton:
         return cls(BODY_NAMES + tuple(ln + rn), BODY_PARENTS + tuple(lp + rp),
                    BODY_CHAINS + tuple(lc + rc), lr)
 
+    def to_dict(self) -> dict:
+        """names, parents, chains, lr_pairs as JSON lists (the offsets travel as a tensor)."""
+        return {"names": list(self.names), "parents": list(self.parents), "chains": [list(c) for c in self.chains],
+                "lr_pairs": [list(p) for p in self.lr_pairs]}
+
+    @classmethod
+    def from_dict(cls, data, offsets=None, path=None, field: str = "skeleton", offsets_path=None) -> Skeleton:
+        """The skeleton `to_dict` wrote, checked: unique names lslm knows (the body joints, left_/right_
+        hand joints), parents before children (a tree rooted at joint 0), chains and pairs of valid
+        joints, and `offsets` (J, 3) finite with non-zero bones. Errors name `path` (`offsets_path` for
+        the offsets, when they come from another file) and the field."""
+        from lslm.errors import InvalidInputError
+
+        def bad(key, expected, got=None):
+            return InvalidInputError(path, f"{field}.{key}", expected, got=got)
+
+        if not isinstance(data, dict):
+            raise InvalidInputError(path, field, "an object with names, parents, chains, lr_pairs",
+                                    got=type(data).__name__)
+        for key in ("names", "parents", "chains", "lr_pairs"):
+            if not isinstance(data.get(key), list):
+                raise bad(key, "a list", got=repr(data.get(key))[:80])
+        names, parents = data["names"], data["parents"]
+        required = {"left_hip", "right_hip", "left_shoulder", "right_shoulder", "left_ankle", "right_ankle",
+                    "left_foot", "right_foot", "right_knee"}
+        if not all(isinstance(n, str) and (n in BODY_NAMES or n.split("_")[0] in ("left", "right")) for n in names) \
+                or len(set(names)) != len(names) or not required <= set(names):
+            raise bad("names", "unique joint names (the body joints, left_/right_ hand joints) including "
+                      f"{sorted(required)}", got=repr(names)[:80])
+        num = len(names)
+
+        def index(v) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < num
+
+        if len(parents) != num or parents[:1] != [-1] or not all(index(p) and p < j for j, p in
+                                                                  enumerate(parents) if j):
+            raise bad("parents", f"{num} parents: -1 for joint 0, then each joint's parent before it (a tree)",
+                      got=repr(parents)[:80])
+        for key, size in (("chains", None), ("lr_pairs", 2)):
+            for item in data[key]:
+                if not isinstance(item, list) or not all(index(v) for v in item) or \
+                        (len(item) != size if size else len(item) < 2):
+                    raise bad(key, "lists of joint indices" + (" (pairs)" if size else " (2 or more)"),
+                              got=repr(item)[:80])
+        if offsets is not None:
+            offsets = np.asarray(offsets, dtype=np.float64)
+            where = path if offsets_path is None else offsets_path
+            if offsets.shape != (num, 3) or not np.isfinite(offsets).all():
+                raise InvalidInputError(where, f"{field}.offsets", f"finite offsets ({num}, 3)", got=offsets.shape)
+            if not (np.linalg.norm(offsets[1:], axis=-1) > 0).all():
+                raise InvalidInputError(where, f"{field}.offsets", "non-zero bones (every joint apart from its parent)",
+                                        got="a zero bone")
+        return cls(tuple(names), tuple(parents), tuple(tuple(c) for c in data["chains"]),
+                   tuple(tuple(p) for p in data["lr_pairs"]), offsets=offsets)
+
     def with_offsets_from(self, pose) -> Skeleton:
         """Measure bone vectors on one pose (J, 3): joint − parent (root offset zero)."""
         pose = np.asarray(pose, dtype=np.float64)
@@ -102,3 +157,22 @@ class Skeleton:
         offsets = np.zeros_like(pose)
         offsets[1:] = pose[1:] - pose[parents[1:]]
         return replace(self, offsets=offsets)
+
+
+# Joints that fix the facing direction in both joint sets, as (left hip, right hip, left shoulder, right shoulder).
+FACE_JOINTS = (1, 2, 16, 17)
+
+
+def face_front(joints) -> np.ndarray:
+    """Rotate about Y so that frame 0 faces +Z, put the root of frame 0 at the XZ origin and the lowest
+    joint on y = 0. joints (T, J, 3) of `Skeleton.smplx52()` or `body22()` → (T, J, 3) float64."""
+    joints = np.asarray(joints, dtype=np.float64)
+    l_hip, r_hip, l_sh, r_sh = FACE_JOINTS
+    across = joints[0, l_hip] - joints[0, r_hip] + joints[0, l_sh] - joints[0, r_sh]
+    forward = np.cross(across, [0.0, 1.0, 0.0])
+    angle = np.arctan2(forward[0], forward[2])  # heading of the body; turn it back to 0
+    c, s = np.cos(angle), np.sin(angle)
+    rot_y = np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])  # rotation by −angle about Y
+    out = (joints - joints[0, 0] * np.array([1.0, 0.0, 1.0])) @ rot_y.T
+    out[..., 1] -= out[..., 1].min()
+    return out

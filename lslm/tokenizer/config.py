@@ -1,6 +1,7 @@
 """TokenizerConfig: every hyperparameter of the motion VQ-VAE, saved as config.json next to the weights."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -63,8 +64,17 @@ class TokenizerConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"TokenizerConfig.{name}: expected a positive integer, got {value!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise ConfigError(f"TokenizerConfig.seed: expected an integer, got {self.seed!r}")
+        for name in ("beta", "ema_decay", "dead_code_threshold", "velocity_weight", "commit_weight"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < math.inf:
+                raise ConfigError(f"TokenizerConfig.{name}: expected a finite number >= 0, got {value!r}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"TokenizerConfig.ema_decay: expected 0 <= decay < 1, got {self.ema_decay!r}")
+        if self.feature_dim != 12 * self.num_joints - 1:
+            raise ConfigError(f"TokenizerConfig.feature_dim: expected 12 * num_joints - 1 = {12 * self.num_joints - 1} "
+                              f"for {self.num_joints} joints, got {self.feature_dim}")
 
     @property
     def downsample(self) -> int:
@@ -77,6 +87,8 @@ class TokenizerConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TokenizerConfig:
         """Build from a plain dict (e.g. config.json or an OmegaConf node); unknown keys are errors."""
+        if not hasattr(data, "keys"):
+            raise ConfigError(f"TokenizerConfig: expected an object of fields, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:

@@ -22,8 +22,9 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
-from lslm.errors import CheckpointMismatchError, InvalidInputError
-from lslm.model_folder import read_model_folder, write_dir_atomic
+from lslm.checks import check_bool, check_fps, check_numeric
+from lslm.errors import CheckpointMismatchError, ConfigError, InvalidInputError
+from lslm.model_folder import check_finite, load_safetensors, read_model_config, write_dir_atomic
 from lslm.motion import Normalizer, Skeleton, features_to_joints, joints_to_features
 from lslm.tokenizer.config import TokenizerConfig
 from lslm.tokenizer.vqvae import VQVAE
@@ -37,12 +38,10 @@ LengthsLike = Sequence[int] | torch.Tensor | np.ndarray | None
 
 
 def _as_tensor(values: Any, field: str, dtype: torch.dtype) -> torch.Tensor:
-    if isinstance(values, torch.Tensor):
-        return values.to(dtype)
-    try:
-        return torch.as_tensor(np.asarray(values), dtype=dtype)
-    except (TypeError, ValueError) as err:
-        raise InvalidInputError(None, field, "an array or tensor", got=type(values).__name__) from err
+    """A tensor of `dtype` from an array or tensor of real numbers (integers for a long `dtype`): bool,
+    complex, string and ragged inputs are refused, floats are never truncated to codes or lengths."""
+    values = check_numeric(values, None, field, integer=dtype == torch.long)
+    return values.to(dtype) if isinstance(values, torch.Tensor) else torch.as_tensor(values, dtype=dtype)
 
 
 class Tokenizer:
@@ -53,8 +52,8 @@ class Tokenizer:
         self.model = model.eval()
         self.normalizer = normalizer
         self.target_skeleton = target_skeleton
-        self.fps = float(fps)
-        self.compat = bool(compat)
+        self.fps = check_fps(fps)
+        self.compat = check_bool(compat, None, "compat")
 
     # ---- properties -------------------------------------------------------------------------
     @property
@@ -149,7 +148,7 @@ class Tokenizer:
         Features are made with this tokenizer's target skeleton, frame rate and compat flag
         (T frames → T − 1 feature rows); fps must equal the tokenizer's (resample first otherwise).
         """
-        fps = self.fps if fps is None else float(fps)
+        fps = self.fps if fps is None else check_fps(fps)
         if abs(fps - self.fps) > 1e-6:
             raise InvalidInputError(None, "fps", f"{self.fps} (the tokenizer's frame rate; resample first)",
                                     got=fps)
@@ -157,8 +156,10 @@ class Tokenizer:
         J = self.target_skeleton.num_joints
         if j.ndim not in (3, 4) or tuple(j.shape[-2:]) != (J, 3):
             raise InvalidInputError(None, "joints", f"shape (T, {J}, 3) or (B, T, {J}, 3)", got=tuple(j.shape))
-        if j.ndim == 3:
-            return self.encode(joints_to_features(j, target=self.target_skeleton, fps=fps, compat=self.compat))
+        if j.ndim == 3:  # one clip: a batch of one, so that its `lengths` apply too
+            codes = self.encode_joints(j[None], fps, None if lengths is None else
+                                       _as_tensor(lengths, "lengths", torch.long).reshape(-1))
+            return codes[0]
         frame_lengths = None if lengths is None else _as_tensor(lengths, "lengths", torch.long)
         feats = joints_to_features(j, target=self.target_skeleton, fps=fps, compat=self.compat,
                                    lengths=frame_lengths)                   # (B, T - 1, D)
@@ -178,6 +179,8 @@ class Tokenizer:
         lengths = valid.cumprod(1).sum(1)                       # codes before the first −1
         if (valid.sum(1) != lengths).any():
             raise InvalidInputError(None, "codes", "-1 only as trailing padding", got="a code after -1")
+        if (lengths == 0).any():
+            raise InvalidInputError(None, "codes", "at least one code per clip", got="a clip of only -1")
         return c, lengths, unbatched
 
     @torch.inference_mode()
@@ -218,10 +221,7 @@ class Tokenizer:
             tensors["skeleton.offsets"] = torch.as_tensor(np.array(skeleton.offsets)).contiguous()
         config = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "tokenizer": self.config.to_dict(),
-            "fps": self.fps, "compat": self.compat, "normalizer": plain,
-            "skeleton": {"names": list(skeleton.names), "parents": list(skeleton.parents),
-                         "chains": [list(c) for c in skeleton.chains],
-                         "lr_pairs": [list(p) for p in skeleton.lr_pairs]},
+            "fps": self.fps, "compat": self.compat, "normalizer": plain, "skeleton": skeleton.to_dict(),
         }
 
         def write(tmp: Path) -> None:
@@ -232,20 +232,48 @@ class Tokenizer:
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike, device: str | torch.device = "cpu") -> Tokenizer:
-        """Load a folder written by `save_pretrained` (no pickle is ever read)."""
-        config, tensors, _, weights_path = read_model_folder(directory, CONFIG_NAME, WEIGHTS_NAME, FORMAT,
-                                                             FORMAT_VERSION)
-        model = VQVAE(TokenizerConfig.from_dict(config["tokenizer"]))
+        """Load a folder written by `save_pretrained` (no pickle is ever read). Everything in it is checked
+        here, so that a bad folder fails now, naming its file and field, not later inside a computation:
+        config.json's keys and types, the skeleton (a tree of known joints matching num_joints, finite
+        non-zero bones), the weights (the config's shapes, finite), the statistics (feature_dim)."""
+        config, config_path, weights_path = read_model_config(directory, CONFIG_NAME, WEIGHTS_NAME, FORMAT,
+                                                              FORMAT_VERSION)
+        for key in ("tokenizer", "skeleton", "fps", "compat"):
+            if key not in config:
+                raise InvalidInputError(config_path, key, "present", got="missing")
+        if not isinstance(config["tokenizer"], dict):
+            raise InvalidInputError(config_path, "tokenizer", "an object of TokenizerConfig fields",
+                                    got=type(config["tokenizer"]).__name__)
+        try:
+            tok_config = TokenizerConfig.from_dict(config["tokenizer"])
+        except ConfigError as err:
+            raise ConfigError(str(err), path=config_path) from err
+        fps = check_fps(config["fps"], config_path, "fps")
+        compat = check_bool(config["compat"], config_path, "compat")
+        Skeleton.from_dict(config["skeleton"], None, config_path)  # the tree, before the weights are read
+        tensors = load_safetensors(weights_path)
+        check_finite(tensors, weights_path)
+        skeleton = Skeleton.from_dict(config["skeleton"], tensors.get("skeleton.offsets"), config_path,
+                                      offsets_path=weights_path)
+        if skeleton.offsets is None:
+            raise InvalidInputError(weights_path, "skeleton.offsets", "the target skeleton's bone offsets",
+                                    got="missing")
+        if skeleton.num_joints != tok_config.num_joints or tok_config.feature_dim != 12 * skeleton.num_joints - 1:
+            raise CheckpointMismatchError(f"skeleton has {skeleton.num_joints} joints; tokenizer.num_joints is "
+                                          f"{tok_config.num_joints} and feature_dim {tok_config.feature_dim} "
+                                          "(features of J joints have 12·J − 1 dimensions)", path=config_path)
+        model = VQVAE(tok_config)
         weights = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
         try:
             model.load_state_dict(weights, strict=True)
         except RuntimeError as err:
-            raise CheckpointMismatchError(f"{weights_path}: weights do not match config.json: {err}") from err
+            raise CheckpointMismatchError(f"weights do not match config.json: {err}", path=weights_path) from err
+        plain = config.get("normalizer", {})
+        if not isinstance(plain, dict):
+            raise InvalidInputError(config_path, "normalizer", "an object", got=type(plain).__name__)
         stats = {k.removeprefix("normalizer."): v for k, v in tensors.items() if k.startswith("normalizer.")}
-        normalizer = Normalizer.from_state_dict({**config.get("normalizer", {}), **stats})
-        s = config["skeleton"]
-        offsets = tensors.get("skeleton.offsets")
-        skeleton = Skeleton(tuple(s["names"]), tuple(s["parents"]), tuple(tuple(c) for c in s["chains"]),
-                            tuple(tuple(p) for p in s["lr_pairs"]),
-                            offsets=None if offsets is None else offsets.numpy())
-        return cls(model, normalizer, skeleton, fps=config["fps"], compat=config["compat"]).to(device)
+        normalizer = Normalizer.from_state_dict({**plain, **stats}, weights_path)
+        if normalizer.mean.shape[0] != tok_config.feature_dim:
+            raise CheckpointMismatchError(f"normalizer statistics have {normalizer.mean.shape[0]} dimensions, "
+                                          f"the model's features {tok_config.feature_dim}", path=weights_path)
+        return cls(model, normalizer, skeleton, fps=fps, compat=compat).to(device)

@@ -1,4 +1,4 @@
-"""`python tools/render.py CLIP_OR_FEATURES --out clip.mp4|gif|png [--compare OTHER] [--caption TEXT]`.
+"""`python tools/render.py CLIP_OR_FEATURES --out clip.mp4|gif|png [--compare OTHER | --video VIDEO] [--caption TEXT]`.
 
 Inputs: joints `.npy` (T, 52, 3) or (T, 22, 3); features `.npy` (T, 623) or (T, 263), turned into
 joints with `lslm.motion.features_to_joints`; a raw lslm clip `.npz` (SMPL-X-style parameters and
@@ -68,6 +68,17 @@ def _fps(data, path) -> float | None:
     return fps
 
 
+def landmark_overlay(path: str | Path) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Body and hand image landmarks of a `.pose` file as (points (T, 75, 2) pixels, NaN where missing; limbs)."""
+    from lslm.video.pose_file import BODY_LIMBS, HAND_LIMBS, read_pose
+
+    lm = read_pose(path)
+    parts = [(lm.body, lm.body_conf), (lm.left_hand, lm.left_conf), (lm.right_hand, lm.right_conf)]
+    points = np.concatenate([np.where(conf[..., None] > 0, xyz[..., :2], np.nan) for xyz, conf in parts], axis=1)
+    body = [(a, b) for a, b in BODY_LIMBS if 11 <= a <= 24 and 11 <= b <= 24]  # arms and torso
+    return points, [*body, *[(a + 33, b + 33) for a, b in HAND_LIMBS], *[(a + 54, b + 54) for a, b in HAND_LIMBS]]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Render a motion clip as a stick-figure animation or frame strip.")
     parser.add_argument("input", help="joints/features .npy or raw lslm clip .npz")
@@ -78,13 +89,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stride", type=int, default=1, help="draw every N-th frame")
     parser.add_argument("--views", default="front", help="comma-separated: front, side")
     parser.add_argument("--frames", type=int, default=6, help="frames in a .png strip")
+    parser.add_argument("--video", help="the video the clip was estimated from (tools/estimate.py): its frames "
+                        "are drawn beside the skeleton, frame by frame")
+    parser.add_argument("--blur", type=float, default=0.0, help="with --video: blur radius in pixels, so the "
+                        "signer is not recognisable")
+    parser.add_argument("--pick", type=int, nargs="+", help="with --video and a .png: the frames to show")
+    parser.add_argument("--landmarks", help="with --video: a .pose file of it (tools/estimate.py --write-pose) "
+                        "whose body and hand landmarks are drawn on the frames")
     parser.add_argument("--dpi", type=int, default=80)
     args = parser.parse_args(argv)
 
     joints, fps = load_joints(args.input)
     fps = args.fps or fps or 30.0
     out = Path(args.out)
-    if out.suffix.lower() == ".png":
+    if args.video:
+        from lslm.video.reader import read_video
+        from lslm.viz.render import render_beside_video
+
+        frames, info = read_video(args.video)
+        render_beside_video(joints, frames, out, fps=args.fps or info.fps, blur=args.blur, picks=args.pick,
+                            dpi=args.dpi, caption=args.caption,
+                            overlay=landmark_overlay(args.landmarks) if args.landmarks else None)
+    elif out.suffix.lower() == ".png":
         render_strip(joints, out, num_frames=args.frames, caption=args.caption, dpi=max(args.dpi, 100))
     else:
         motions, captions = [joints], None

@@ -19,13 +19,11 @@ import numpy as np
 from matplotlib import animation
 
 from lslm.errors import InvalidInputError
-from lslm.motion import Skeleton
+from lslm.motion import Skeleton, face_front
 
 VIEWS = {"front": (0, 1), "side": (2, 1)}  # (horizontal, vertical) world axes of each view
 COLORS = {"left": "#1f77b4", "right": "#d62728", "center": "#444444"}
 WRITERS = {".gif", ".mp4"}
-# Joints that fix the facing direction, as (left hip, right hip, left shoulder, right shoulder).
-FACE_JOINTS = (1, 2, 16, 17)
 LEG_JOINTS = (1, 2, 4, 5, 7, 8, 10, 11)  # left out of the view limits when framing the upper body
 
 
@@ -53,20 +51,6 @@ def check_joints(joints, path: str | Path | None = None, skeleton: Skeleton | No
     return joints
 
 
-def face_front(joints: np.ndarray) -> np.ndarray:
-    """Rotate about Y so that frame 0 faces +Z, put the root of frame 0 at the XZ origin and the lowest
-    joint on y = 0. joints (T, J, 3) → (T, J, 3)."""
-    l_hip, r_hip, l_sh, r_sh = FACE_JOINTS
-    across = joints[0, l_hip] - joints[0, r_hip] + joints[0, l_sh] - joints[0, r_sh]
-    forward = np.cross(across, [0.0, 1.0, 0.0])
-    angle = np.arctan2(forward[0], forward[2])  # heading of the body; turn it back to 0
-    c, s = np.cos(angle), np.sin(angle)
-    rot_y = np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])  # rotation by −angle about Y
-    out = (joints - joints[0, 0] * np.array([1.0, 0.0, 1.0])) @ rot_y.T
-    out[..., 1] -= out[..., 1].min()
-    return out
-
-
 def _chain_color(skeleton: Skeleton, chain: Sequence[int]) -> str:
     name = skeleton.names[chain[-1]]
     return COLORS["left"] if name.startswith("left") else COLORS["right"] if name.startswith("right") \
@@ -86,9 +70,9 @@ def _limits(motions: list[np.ndarray], view: str, upper_body: bool, margin: floa
 class _Figure:
     """One row of panels (motion × view) whose line artists are updated frame by frame."""
 
-    def __init__(self, motions, skeleton, views, captions, title, panel_inches, dpi, upper_body):
+    def __init__(self, motions, skeleton, views, captions, title, panel_inches, dpi, upper_body, images: int = 0):
         self.motions, self.skeleton, self.views = motions, skeleton, views
-        n = len(motions) * len(views)
+        n = len(motions) * len(views) + images  # `images` panels show video frames, each before its motion
         width, height = n * panel_inches, panel_inches + (0.35 if title else 0.0)
         # Even pixel sizes: H.264 with yuv420p needs them.
         width, height = (2 * round(width * dpi / 2) / dpi, 2 * round(height * dpi / 2) / dpi)
@@ -97,7 +81,15 @@ class _Figure:
         if title:
             self.fig.suptitle(title, fontsize=9)
         self.lines = []  # (motion index, view, [Line2D per chain])
-        for k, ax in enumerate(axes[0]):
+        per = len(views) + (images // len(motions) if images else 0)  # panels per motion
+        image_axes = [ax for k, ax in enumerate(axes[0]) if images and k % per == 0]
+        self.images = []
+        for ax in image_axes:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title("video", fontsize=8)
+            self.images.append(ax)
+        for k, ax in enumerate([ax for ax in axes[0] if all(ax is not a for a in image_axes)]):
             m, view = divmod(k, len(views))
             xlim, ylim = _limits(motions, views[view], upper_body)
             ax.set_xlim(*xlim)
@@ -210,4 +202,80 @@ def render_strip(joints, out_path: str | Path, num_frames: int = 6, caption: str
     out_path.parent.mkdir(parents=True, exist_ok=True)
     figure.fig.savefig(out_path, dpi=dpi)
     plt.close(figure.fig)
+    return out_path
+
+
+def blurred(frame: np.ndarray, radius: float) -> np.ndarray:
+    """A video frame (H, W, 3) uint8 under a Gaussian blur of `radius` pixels (0: as it is); for showing a
+    signer's pose without showing who it is."""
+    if radius <= 0:
+        return frame
+    from PIL import Image, ImageFilter
+
+    return np.asarray(Image.fromarray(frame).filter(ImageFilter.GaussianBlur(radius)))
+
+
+def _overlay(ax, points: np.ndarray, limbs: Sequence[tuple[int, int]]) -> list:
+    """2-D landmark lines (x, y pixels; points with NaN are not drawn) on an image axis, kept to the image."""
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    lines = [ax.plot(points[[a, b], 0], points[[a, b], 1], color="#00e5ff", lw=1.0)[0] for a, b in limbs]
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    return lines
+
+
+def render_beside_video(joints, frames: Sequence[np.ndarray], out_path: str | Path, fps: float = 30,
+                        blur: float = 0.0, picks: Sequence[int] | None = None, dpi: int = 80,
+                        panel_inches: float = 3.2, caption: str | None = None,
+                        overlay: tuple[np.ndarray, Sequence[tuple[int, int]]] | None = None) -> Path:
+    """The video's frames (T, H, W, 3) beside the skeleton estimated from them (T, 52, 3), frame by frame:
+    a .gif/.mp4 animation, or a still (.png) of the frames `picks` (default: the middle one), each frame
+    with its skeleton. `blur` blurs the video (radius in pixels) so the signer is not recognisable;
+    `overlay` = (points (T, N, 2) in pixels, NaN where missing; limbs) draws the 2-D landmarks on it."""
+    out_path = Path(out_path)
+    (motion,), skeleton = _prepare([joints], None)
+    if len(frames) != len(motion):
+        raise InvalidInputError(out_path, "frames", f"one video frame per joint frame ({len(motion)})",
+                                got=len(frames))
+    still = out_path.suffix.lower() in (".png", ".jpg", ".jpeg")
+    if not still and out_path.suffix.lower() not in WRITERS:
+        raise InvalidInputError(out_path, "out_path", "a .png, .gif or .mp4 file name", got=out_path.suffix)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if still:
+        picks = [len(motion) // 2] if picks is None else list(picks)
+        if not picks or min(picks) < 0 or max(picks) >= len(motion):
+            raise InvalidInputError(out_path, "picks", f"frame indices in [0, {len(motion)})", got=picks)
+        selected = [motion[f:f + 1] for f in picks]
+        figure = _Figure(selected, skeleton, ["front"], ["estimated"] * len(picks), caption, panel_inches, dpi,
+                         True, images=len(picks))
+        for ax, f in zip(figure.images, picks):
+            ax.imshow(blurred(np.asarray(frames[f]), blur))
+            ax.set_title(f"video frame {f}", fontsize=8)
+            if overlay is not None:
+                _overlay(ax, overlay[0][f], overlay[1])
+        figure.draw(0)
+        figure.counter.set_text("")
+        figure.fig.savefig(out_path, dpi=dpi)
+        plt.close(figure.fig)
+        return out_path
+    figure = _Figure([motion], skeleton, ["front"], ["estimated"], caption, panel_inches, dpi, True, images=1)
+    image = figure.images[0].imshow(blurred(np.asarray(frames[0]), blur))
+    lines = _overlay(figure.images[0], overlay[0][0], overlay[1]) if overlay is not None else []
+    if out_path.suffix.lower() == ".gif":
+        writer = animation.PillowWriter(fps=fps)
+    else:
+        import imageio_ffmpeg
+
+        matplotlib.rcParams["animation.ffmpeg_path"] = imageio_ffmpeg.get_ffmpeg_exe()
+        writer = animation.FFMpegWriter(fps=fps, codec="libx264", extra_args=["-pix_fmt", "yuv420p"])
+    try:
+        with writer.saving(figure.fig, str(out_path), dpi=dpi):
+            for k, frame in enumerate(frames):
+                image.set_data(blurred(np.asarray(frame), blur))
+                for line, (a, b) in zip(lines, overlay[1] if overlay is not None else ()):
+                    line.set_data(overlay[0][k][[a, b], 0], overlay[0][k][[a, b], 1])
+                figure.draw(k)
+                writer.grab_frame()
+    finally:
+        plt.close(figure.fig)
     return out_path

@@ -8,7 +8,7 @@ import roma
 import torch
 
 from lslm.data.adapters import load_joints, load_lslm, load_motionx, load_signavatars, load_smplerx
-from lslm.data.prepare import clip_to_joints
+from lslm.data.convert import clip_to_joints
 from lslm.data.resample import resample_linear, resample_params, resample_rotvec, resample_times
 from lslm.data.safe_pickle import safe_load
 from lslm.errors import InvalidInputError, UnsafePickleError
@@ -160,13 +160,19 @@ def write_smplerx_frame(path, index, drop=None):
     np.savez(path, **arrays)
 
 
-def test_smplerx_orders_frames_by_number(tmp_path):
+def test_smplerx_orders_frames_by_number_and_fills_the_gap(tmp_path):
     for i in (10, 2, 1):  # a string sort would put 10 before 2
         write_smplerx_frame(tmp_path / f"frame_{i}.npz", i)
     clip = load_smplerx(tmp_path)
-    np.testing.assert_array_equal(clip.params["transl"][:, 2], [1, 2, 10])
-    assert clip.params["body_pose"].shape == (3, 63) and clip.params["left_hand_pose"].shape == (3, 45)
-    np.testing.assert_allclose(clip.params["betas"], np.full(10, 13 / 3))
+    # frames 1..10: 3..9 had no detection, a gap of 7 ≤ 8 frames: slerped (same axis: the angle is linear)
+    np.testing.assert_allclose(clip.params["global_orient"][:, 0], 0.01 * np.arange(1, 11), atol=1e-12)
+    np.testing.assert_array_equal(clip.meta["detected"], [True, True] + [False] * 7 + [True])
+    assert clip.meta["gaps"] == [{"start": 2, "frames": 7}]
+    assert clip.params["body_pose"].shape == (10, 63) and clip.params["left_hand_pose"].shape == (10, 45)
+    np.testing.assert_allclose(clip.params["betas"], np.full(10, 13 / 3))  # over the detected frames
+    # no meta/*.json: the per-crop translation cannot be made consistent, so it is dropped (and said)
+    np.testing.assert_array_equal(clip.params["transl"], 0.0)
+    assert clip.meta["transl"].startswith("dropped")
     assert clip.y_down and clip.fps == 24.0
 
 

@@ -40,13 +40,38 @@ def test_read_split_csv_published_layout(tmp_path):
                      + csv_row("bad_1-1", "caf").rstrip("\n").encode() + b"\xe9\n")
     errors = []
     rows = read_split_csv(path, on_error=lambda i, e: errors.append((i, e)))
-    assert rows == {"abc_0-1": {"text": 'He said "hi", then left.', "split": "val"},
-                    "abc_2-1": {"text": "Two.", "split": "val"}}
+    assert rows == {"abc_0-1": {"text": 'He said "hi", then left.', "split": "val", "fps": None, "repaired": False},
+                    "abc_2-1": {"text": "Two.", "split": "val", "fps": None, "repaired": False}}
     assert [i for i, _ in errors] == ["bad_1-1"]
     assert errors[0][1].field == "SENTENCE" and errors[0][1].path.endswith("val.csv:4")
     assert read_split_csv(path, split="test", on_error=lambda *a: None)["abc_2-1"]["split"] == "test"
     with pytest.raises(InvalidInputError, match="UTF-8"):
         read_split_csv(path)
+
+
+def test_read_split_csv_quotes_mojibake_ids_fps_and_repeats(tmp_path):
+    """CSV quoting as in the published files (wrapped, inner quotes doubled, even across a line end),
+    doubly encoded UTF-8 repaired, ids kept exactly, an FPS column read, a repeated id reported."""
+    mojibake = "my horse’s nose".encode("utf-8").decode("latin-1")  # horseâ\x80\x99s, as in the val file
+    header = HEADER.replace("\tSENTENCE\n", "\tSENTENCE\tFPS\n")
+    rows = [("-d5_11_12-5", '"They call it ""The General""."', "24"), ("_x_1-1", mojibake, "29.97"),
+            ("q_2-1", '"two\nlines"', "30"), ("_x_1-1", "the same id again", "30"), ("f_3-1", "bad rate", "fast"),
+            ("c_4-1", "Ça va, café?", "25")]
+    lines = [csv_row(name, text).replace("\n", f"\t{fps}\n") if "\n" not in text else
+             csv_row(name, "@").replace("@\n", f"{text}\t{fps}\n") for name, text, fps in rows]
+    path = tmp_path / "split_test.csv"
+    path.write_text(header + "".join(lines), encoding="utf-8")
+    errors = []
+    rows = read_split_csv(path, on_error=lambda i, e: errors.append((i, e)))
+    assert list(rows) == ["-d5_11_12-5", "_x_1-1", "q_2-1", "c_4-1"]
+    assert rows["-d5_11_12-5"] == {"text": 'They call it "The General".', "split": "test", "fps": 24.0,
+                                   "repaired": False}
+    assert rows["_x_1-1"] == {"text": "my horse’s nose", "split": "test", "fps": 29.97, "repaired": True}
+    assert rows["q_2-1"]["text"] == "two\nlines" and rows["q_2-1"]["fps"] == 30.0
+    assert rows["c_4-1"]["text"] == "Ça va, café?" and not rows["c_4-1"]["repaired"]  # real accents stay
+    assert [(i, e.field, e.path.rsplit(":", 1)[1]) for i, e in errors] == [("_x_1-1", "SENTENCE_NAME", "6"),
+                                                                          ("f_3-1", "FPS", "7")]
+    assert "first on line 3" in str(errors[0][1])
 
 
 def test_read_split_csv_needs_columns_and_split(tmp_path):
@@ -225,3 +250,27 @@ def test_prepare_signavatars_with_split_csvs(tmp_path):
     feats = np.load(out / "features" / "a_0-1.npy")
     head_y = feats[0, 4 + 3 * (15 - 1) + 1]  # position block: joint 15 (head) relative to the root
     assert head_y > 0.3
+
+
+def test_prepare_exclude_list_fps_column_and_repeated_ids(tmp_path):
+    """--exclude leaves clips out (listed), a split file's FPS column sets each clip's source rate, and an id
+    listed twice is reported with the first row used."""
+    pkls = tmp_path / "pkls"
+    pkls.mkdir()
+    flat = np.zeros((9, 182))
+    flat[:, 0] = np.pi
+    for name in ("-a_0-1", "_b_1-1", "c_2-1"):
+        (pkls / f"{name}.pkl").write_bytes(pickle.dumps({"smplx": flat}))
+    header = HEADER.replace("\tSENTENCE\n", "\tSENTENCE\tFPS\n")
+    split = tmp_path / "how2sign_realigned_train.csv"
+    split.write_text(header + "".join(csv_row(n, t).replace("\n", f"\t{fps}\n") for n, t, fps in
+                                      [("-a_0-1", "A.", "24"), ("_b_1-1", "B.", "12"), ("-a_0-1", "Again.", "30"),
+                                       ("c_2-1", "C.", "24")]))
+    (tmp_path / "exclude.txt").write_text("# signer withdrew\nc_2-1\n\n")
+    assert main(["--format", "signavatars", "--input", str(pkls), "--output", str(tmp_path / "out"), "--split-csv",
+                 str(split), "--exclude", str(tmp_path / "exclude.txt"), "--workers", "1", "--no-progress"]) == 0
+    rows = {r["id"]: r for r in read_manifest(tmp_path / "out" / "manifest.jsonl")}
+    assert {i: (r["text"], r["frames"]) for i, r in rows.items()} == {"-a_0-1": ("A.", 10), "_b_1-1": ("B.", 20)}
+    report = json.loads((tmp_path / "out" / "report.json").read_text())  # 9 frames at 24 → 11, at 12 → 21
+    assert {(s["id"], s["error"]) for s in report["skipped"]} == {("-a_0-1", "DuplicateId"), ("c_2-1", "Excluded")}
+    assert next(s for s in report["skipped"] if s["error"] == "DuplicateId")["path"].endswith("train.csv:4")

@@ -1,30 +1,10 @@
-"""Tiny, download-free pieces for the model tests: the shared tiny text tokenizer and Llama
-(tests/tiny_models.py) and a VQ-VAE motion tokenizer with 16 codes of dimension 16."""
+"""Tiny, download-free pieces for the model tests: the shared tiny text tokenizer, Llama and VQ-VAE motion
+tokenizer with 16 codes of dimension 16 (tests/tiny_models.py)."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
-from tiny_models import make_llm, make_text_tokenizer
-
-SENTENCES = [
-    "hello how are you", "the cat sits on the mat", "i want to learn sign language", "my name is sam",
-    "where is the library", "thank you very much", "good morning to everyone", "we go home tonight",
-    "Translate the American Sign Language represented by to English.", "What does the signer say in",
-    "Sign the English sentence in American Sign Language.", "Write the glosses of the signs in",
-]
-
-
-def make_motion_tokenizer(codebook_size: int = 16, code_dim: int = 16, seed: int = 0):
-    from lslm.motion import Normalizer, default_rest_skeleton
-    from lslm.tokenizer import VQVAE, Tokenizer, TokenizerConfig
-
-    torch.manual_seed(seed)
-    vq = VQVAE(TokenizerConfig(width=32, code_dim=code_dim, codebook_size=codebook_size, depth=1))
-    with torch.no_grad():
-        vq.quantizer.codebook.copy_(torch.randn(codebook_size, code_dim))
-    normalizer = Normalizer.fit(np.random.default_rng(seed).normal(size=(64, 623)), num_joints=52)
-    return Tokenizer(vq, normalizer, default_rest_skeleton(), fps=30.0)
+from tiny_models import SENTENCES, make_llm, make_motion_tokenizer, make_text_tokenizer
 
 
 @pytest.fixture
@@ -55,3 +35,16 @@ def build_model():
         torch.manual_seed(1)
         return LSLM(LSLMConfig(llm=str(base_dir or "tiny"), **fields), llm, tok, make_motion_tokenizer()).eval()
     return build
+
+
+@pytest.fixture(scope="session")
+def model_dir(build_model, tmp_path_factory):
+    """A saved tiny LSLM in which the motion visibly steers the output: a codebook shrunk to the scale of
+    the random encoder's outputs (so clips get varied codes) and a projector scaled up."""
+    path = tmp_path_factory.mktemp("run") / "final"
+    model = build_model()
+    with torch.no_grad():
+        model.motion_tokenizer.model.quantizer.codebook.mul_(0.1)
+        model.projector.linear_2.weight.mul_(30)
+    model.save_pretrained(path)
+    return path

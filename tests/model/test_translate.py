@@ -1,6 +1,7 @@
 """Batch translation: files and dataset splits → rows, batched greedy = one clip at a time, codes cache use."""
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,19 +17,6 @@ GEN = {**DEFAULT_GENERATION, "max_new_tokens": 6}
 # (id, feature rows, split); "short" has fewer rows than one code
 CLIPS = [("a", 17, "test"), ("b", 8, "test"), ("short", 2, "test"), ("c", 30, "test"), ("d", 12, "test"),
          ("e", 25, "test"), ("t", 20, "train")]
-
-
-@pytest.fixture(scope="module")
-def model_dir(build_model, tmp_path_factory):
-    """A saved tiny LSLM in which the motion visibly steers the output: a codebook shrunk to the scale of
-    the random encoder's outputs (so clips get varied codes) and a projector scaled up."""
-    path = tmp_path_factory.mktemp("run") / "final"
-    model = build_model()
-    with torch.no_grad():
-        model.motion_tokenizer.model.quantizer.codebook.mul_(0.1)
-        model.projector.linear_2.weight.mul_(30)
-    model.save_pretrained(path)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +137,26 @@ def test_generation_defaults_are_greedy_and_overridable():
     args = translate.build_parser().parse_args(["--model", "m", "x.npy", "--out", "o", "--num-beams", "5",
                                                 "--length-penalty", "0.6", "--no-repeat-ngram-size", "4"])
     assert (args.num_beams, args.length_penalty, args.no_repeat_ngram_size) == (5, 0.6, 4)
+
+
+def test_command_line_on_pose_files_and_videos_prints_english(model, model_dir, tmp_path, monkeypatch, capsys):
+    """.pose files and videos go through lslm.video's front-end (the same joints as tools/estimate.py);
+    without --out the translations are printed. The video's Holistic run is stood in for by the landmarks
+    of a .pose file here (tests/video runs MediaPipe on a real clip)."""
+    pytest.importorskip("pose_format")
+    from lslm.video import read_pose, retarget
+
+    pose = Path(__file__).resolve().parents[2].parent / "shared" / "realdata" / "dsgs_lexicon" / "kleine.pose"
+    if not pose.exists():
+        pytest.skip("shared/realdata is not here")
+    video = tmp_path / "kleine.mp4"
+    video.write_bytes(b"")  # never decoded: estimate_video is replaced below
+    monkeypatch.setattr("lslm.video.holistic.estimate_video", lambda *a, **k: read_pose(pose))
+    assert main(["--model", str(model_dir), str(pose), str(video), "--max-new-tokens", "6", "--no-progress"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    from lslm.data.resample import resample_linear
+
+    lm = read_pose(pose)
+    joints = resample_linear(retarget(lm).joints.astype(np.float64), lm.fps, 30.0)  # kleine is 25 fps
+    expected = model.generate(motion=joints, **GEN)
+    assert printed == [f"{str(pose)}\t{expected}", f"{str(video)}\t{expected}"]  # both named 'kleine'

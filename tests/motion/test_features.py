@@ -12,8 +12,9 @@ import torch.nn.functional as F
 from lslm.errors import InvalidInputError
 from lslm.motion import Skeleton, feature_layout, features, features_to_joints, joints_to_features
 from lslm.motion.features import preprocess_joints
+from shared_data import PEER_DATA
 
-HUMANML3D = Path("/work/shared/peer-data/humanml3d")
+HUMANML3D = PEER_DATA / "humanml3d"
 ROOT = Path(__file__).resolve().parents[2]
 
 

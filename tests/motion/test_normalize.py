@@ -1,5 +1,4 @@
 """Normalizer: hand-computed statistics, the floor, padding, safetensors round trip, HumanML3D's groups."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,8 +6,9 @@ import torch
 
 from lslm.errors import InvalidInputError
 from lslm.motion import Normalizer, feature_layout
+from shared_data import PEER_DATA
 
-HUMANML3D_STD = Path("/work/shared/peer-data/humanml3d/HumanML3D_Std.npy")
+HUMANML3D_STD = PEER_DATA / "humanml3d" / "HumanML3D_Std.npy"
 D22 = 263
 
 

@@ -1,5 +1,4 @@
 """Rendering: gif/mp4 frame counts, compare mode, strips, the CLI's inputs, and bad input errors."""
-from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
@@ -10,6 +9,7 @@ from lslm.errors import InvalidInputError
 from lslm.motion import default_rest_skeleton, smplx_to_joints
 from lslm.viz import face_front, render_motion, render_strip
 from lslm.viz.cli import load_joints, main
+from shared_data import PEER_DATA
 
 
 def _wave(frames: int = 7) -> np.ndarray:
@@ -104,7 +104,7 @@ def test_cli_inputs(tmp_path):
         load_joints(tmp_path / "missing.npy")
 
 
-HUMANML3D = Path("/work/shared/peer-data/humanml3d")
+HUMANML3D = PEER_DATA / "humanml3d"
 
 
 @pytest.mark.skipif(not (HUMANML3D / "HumanML3D_new_joint_vecs_012314.npy").exists(), reason="no peer data")
@@ -113,3 +113,23 @@ def test_cli_reads_features_like_the_reference():
     reference = np.load(HUMANML3D / "HumanML3D_new_joints_012314.npy")  # recover_from_ric of those features
     assert fps is None and joints.shape == reference.shape == (170, 22, 3)
     np.testing.assert_allclose(joints, reference, atol=1e-4)
+
+
+def test_video_frames_beside_the_skeleton(tmp_path):
+    from lslm.viz.render import blurred, render_beside_video
+
+    joints = _wave(5)
+    frames = np.zeros((5, 40, 30, 3), dtype=np.uint8)
+    frames[:, 10:20, 10:20] = 255  # a white square: blurring spreads it
+    assert _gif_frames(render_beside_video(joints, frames, tmp_path / "v.gif", fps=5, dpi=30)) == 5
+    points = np.full((5, 2, 2), np.nan)
+    points[:, :, :] = [[5.0, 5.0], [25.0, 35.0]]
+    still = render_beside_video(joints, frames, tmp_path / "v.png", picks=[1, 3], blur=3, dpi=40,
+                                overlay=(points, [(0, 1)]))
+    with Image.open(still) as im:
+        assert im.size[0] > 3 * im.size[1]  # four panels in a row: frame, skeleton, frame, skeleton
+    soft = blurred(frames[0], 3)
+    assert soft.shape == frames[0].shape and 0 < soft[15, 9, 0] < 255 and soft[15, 15, 0] > soft[15, 9, 0]
+    np.testing.assert_array_equal(blurred(frames[0], 0), frames[0])
+    with pytest.raises(InvalidInputError, match="one video frame per joint frame"):
+        render_beside_video(joints, frames[:4], tmp_path / "x.gif")

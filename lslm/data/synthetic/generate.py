@@ -11,18 +11,17 @@ train; every sign they use does. Same seed → byte-identical files.
 """
 from __future__ import annotations
 
-import io
 import json
 import math
 import multiprocessing
 import os
-import zipfile
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+from lslm.data.manifest import atomic_save_npz as save_npz
 from lslm.data.synthetic.grammar import RULE_WEIGHTS, RULES, Sentence, random_sentence
 from lslm.data.synthetic.lexicon import (
     HANDSHAPES,
@@ -44,23 +43,6 @@ SIZES = {"tiny": {"train": 44, "val": 8, "test": 8},
          "default": {"train": 2400, "val": 300, "test": 300}}
 SIGNERS = {"train": 8, "val": 2, "test": 2}
 TRAIN_REPEATS = 1.5
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: byte-identical archives
-
-
-def save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
-    """np.savez_compressed, but deterministic (fixed timestamps) and atomic (temporary file + rename)."""
-    path = Path(path)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        for name, array in arrays.items():
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.asarray(array), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, member.getvalue(), compresslevel=1)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(buffer.getvalue())
-    os.replace(tmp, path)
 
 
 def _sentence_pool(rng: np.random.Generator, needed: int) -> list[Sentence]:
