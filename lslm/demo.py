@@ -28,13 +28,15 @@ SIZES = {
              "pretrain": [*LSLM_CONFIG, "train.max_steps=40", "train.batch_size=8", "train.val_every=0",
                           "train.save_every=40", "optim.warmup_steps=5"],
              "instruct": [*LSLM_CONFIG, "train.max_steps=40", "train.batch_size=8", "train.val_every=0",
-                          "train.save_every=40", "optim.warmup_steps=5"]},
+                          "train.save_every=40", "optim.warmup_steps=5"],
+             "diagnose": ["train_clips=8", "probe.steps=50", "ceiling.steps=40", "progress=false"]},
     "default": {"corpus": "default", "renders": 4,
                 "tokenizer": ["--config", "configs/tokenizer/synthetic.yaml"],
                 "evaluator": ["--config", "configs/eval/evaluator.yaml"],
                 "base_lm": [],
                 "pretrain": [*LSLM_CONFIG, "train.max_steps=1000"],
-                "instruct": LSLM_CONFIG},
+                "instruct": LSLM_CONFIG,
+                "diagnose": ["progress=false"]},
 }
 # Sign production: a vocabulary-mode model on the same base LM and tokenizer, trained on text → motion only
 # (the instruction phrasings of "t2m"), and the options of producing the test sentences with it.
@@ -49,13 +51,15 @@ PRODUCTION = {
                 "produce": ["--num-beams", "4"]},  # beam search: +60 % back-translation BLEU-4 over greedy
 }
 TRANSLATION_KEYS = ("bleu1", "bleu4", "rouge_l", "cider", "wer", "ins", "del")
+GLOSS_KEYS = ("wer", "sentence_accuracy", "substitutions", "insertions", "deletions")
 TOKENIZER_KEYS = {"mpjpe": "mpjpe_mm", "pa_mpjpe": "pa_mpjpe_mm", "accel": "accel_error_mm", "fid": "fid",
                   "diversity": "diversity_recon", "usage": "codebook_usage", "perplexity": "perplexity"}
 
 
 class Demo:
-    def __init__(self, out: Path, size: str):
+    def __init__(self, out: Path, size: str, full_diagnose: bool = False):
         self.out, self.size, self.plan = out, size, SIZES[size]
+        self.full_diagnose = full_diagnose
         self.results_path = out / "results.json"
         self.results = json.loads(self.results_path.read_text()) if self.results_path.exists() else {}
 
@@ -169,6 +173,33 @@ class Demo:
         self.record("translation", {**{k: doc[k] for k in TRANSLATION_KEYS},
                                     "predictions": str((scores / "predictions.jsonl").relative_to(self.out))})
 
+    def diagnose(self) -> None:
+        """Where the signs are lost (docs/diagnose.md): the model's readings of the train and test splits,
+        English (m2t) and glosses (m2g), with the phonological parameters of the misread signs; with
+        --diagnose also the ceiling (the base LM reading the true glosses) and the tokenizer's probes."""
+        from lslm.training.diagnose import main as diagnose
+
+        out = self.out / "diagnose"
+        argv = [f"data={self.out / 'data'}", f"out={out}", f"corpus={self.out / 'corpus' / 'corpus.json'}",
+                f"model={self.out / 'lslm' / 'final'}", *self.plan["diagnose"]]
+        if self.full_diagnose:
+            argv += [f"tokenizer={self.out / 'tokenizer' / 'final'}", f"llm={self.out / 'base_lm'}"]
+        if self.run("where the signs are lost", diagnose, argv):
+            raise SystemExit("diagnose failed")
+        doc = json.loads((out / "results.json").read_text())
+        figures = {"m2g": {split: {k: g[k] for k in GLOSS_KEYS} for split, g in doc["model"]["m2g"].items()},
+                   "m2t": {split: {k: t[k] for k in ("bleu4", "wer")} for split, t in doc["model"]["m2t"].items()}}
+        test = doc["model"]["m2g"].get("test")
+        if test and "misread" in test:
+            figures["misread_parameters"] = {p: v["share"] for p, v in test["misread"]["parameters"].items()}
+            figures["per_signer"] = {s: v["wer"] for s, v in test["per_signer"].items()}
+        if "ceiling" in doc:
+            figures["ceiling"] = {split: {k: c[k] for k in ("bleu4", "wer")} for split, c in doc["ceiling"].items()}
+        if "probe" in doc:
+            figures["probe"] = {source: {split: r[split]["wer"] for split in r if split != "seconds"}
+                                for source, r in doc["probe"].items()}
+        self.record("diagnose", figures)
+
     def production(self) -> None:
         """Sign production: a vocabulary-mode model trained on text → motion from the same base LM and
         tokenizer writes the test sentences; the translation stage's model reads them back, and every score
@@ -207,10 +238,13 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description="Run every lslm stage on the synthetic corpus.")
     p.add_argument("--size", choices=sorted(SIZES), default="default")
     p.add_argument("--out", default="runs/demo")
+    p.add_argument("--diagnose", action="store_true",
+                   help="also the ceiling and the tokenizer probes of tools/diagnose.py (default size: minutes more)")
     args = p.parse_args(argv)
-    demo = Demo(Path(args.out), args.size)
+    demo = Demo(Path(args.out), args.size, args.diagnose)
     start = time.time()
-    for stage in (demo.corpus, demo.prepare, demo.render, demo.tokenizer, demo.lslm, demo.production):
+    for stage in (demo.corpus, demo.prepare, demo.render, demo.tokenizer, demo.lslm, demo.diagnose,
+                  demo.production):
         stage()
     print(f"\nall stages done in {time.time() - start:.0f} s; figures in {demo.results_path}")
     print(json.dumps(demo.results, indent=2))

@@ -21,7 +21,7 @@ def in_repo(monkeypatch):
 def test_tiny_demo_runs_every_stage(tmp_path, in_repo):
     out = tmp_path / "demo"
     results = main(["--size", "tiny", "--out", str(out)])
-    assert list(results) == ["corpus", "data", "render", "tokenizer", "translation", "production"]
+    assert list(results) == ["corpus", "data", "render", "tokenizer", "translation", "diagnose", "production"]
     assert results["data"]["skipped"] == 0 and results["data"]["splits"]["test"] == 8
     assert set(TOKENIZER_KEYS) <= set(results["tokenizer"]) and results["tokenizer"]["evaluator"]["name"]
     assert all(results["tokenizer"][k] is not None for k in TOKENIZER_KEYS)
@@ -30,6 +30,10 @@ def test_tiny_demo_runs_every_stage(tmp_path, in_repo):
     assert all(isinstance(translation[k], float) for k in TRANSLATION_KEYS)
     predictions = [json.loads(line) for line in (out / translation["predictions"]).read_text().splitlines()]
     assert len(predictions) == 8 and all(p["reference"] for p in predictions)
+    diagnose = results["diagnose"]
+    assert diagnose["m2g"]["test"]["wer"] >= 0 and set(diagnose["m2g"]) == set(diagnose["m2t"]) == {"train", "test"}
+    assert diagnose["m2t"]["test"]["bleu4"] == pytest.approx(translation["bleu4"])  # the same model, the same split
+    assert set(diagnose["per_signer"]) == {"S11", "S12"} and "ceiling" not in diagnose
     assert json.loads((out / "results.json").read_text()) == results
     production = results["production"]
     for name in ("reference", "produced", "reconstruction", "other_sentence"):

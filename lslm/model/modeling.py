@@ -155,10 +155,31 @@ class LSLM(nn.Module):
         return embeds.masked_scatter(slots.unsqueeze(-1).expand_as(embeds), motion.to(embeds.dtype))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
-                codes: torch.Tensor | None = None, labels: torch.Tensor | None = None, **kwargs):
-        """The LLM's output (`.loss` when labels are given, `.logits` (B, S, V))."""
-        return self.llm(inputs_embeds=self.embed(input_ids, codes), attention_mask=attention_mask,
-                        labels=labels, **kwargs)
+                codes: torch.Tensor | None = None, labels: torch.Tensor | None = None,
+                alignment_weight: float = 0.0, alignment_temperature: float = 0.07, **kwargs):
+        """The LLM's output (`.loss` when labels are given, `.logits` (B, S, V)).
+
+        alignment_weight > 0 (projector mode, with labels) adds that multiple of `alignment_loss` to `.loss`.
+        """
+        out = self.llm(inputs_embeds=self.embed(input_ids, codes), attention_mask=attention_mask,
+                       labels=labels, **kwargs)
+        if alignment_weight > 0 and labels is not None and self.projector is not None and codes is not None:
+            out.loss = out.loss + alignment_weight * self.alignment_loss(codes, labels, alignment_temperature)
+        return out
+
+    def alignment_loss(self, codes: torch.Tensor, labels: torch.Tensor, temperature: float = 0.07) -> torch.Tensor:
+        """Symmetric InfoNCE between each clip's mean projected motion and the mean input embedding of its
+        answer's tokens (labels other than −100 and EOS), the other clips of the batch as negatives: the
+        contrastive term of sign-language-bridge alignment. codes (B, L) padded with −1, labels (B, S)."""
+        valid = (codes >= 0).unsqueeze(-1)                                          # (B, L, 1)
+        motion = self.projector(self.codebook[codes.clamp_min(0)])                  # (B, L, H)
+        motion = (motion * valid).sum(1) / valid.sum(1).clamp_min(1)                # (B, H)
+        answer = ((labels != -100) & (labels != self.text_tokenizer.eos_token_id)).unsqueeze(-1)  # (B, S, 1)
+        words = self.llm.get_input_embeddings()(labels.clamp_min(0))                # (B, S, H)
+        text = (words * answer).sum(1) / answer.sum(1).clamp_min(1)                 # (B, H)
+        logits = nn.functional.normalize(motion, dim=-1) @ nn.functional.normalize(text, dim=-1).T / temperature
+        target = torch.arange(len(logits), device=logits.device)
+        return (nn.functional.cross_entropy(logits, target) + nn.functional.cross_entropy(logits.T, target)) / 2
 
     # ---- generation -------------------------------------------------------------------------
     def _clip_codes(self, motion: Any, codes: Any, lengths: Any, fps: float | None) -> tuple[list[list[int]], bool]:

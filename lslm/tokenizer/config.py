@@ -28,6 +28,8 @@ class TokenizerConfig:
         are reset to encoder outputs of the current batch ("ema" only).
     recon_loss, velocity_weight, commit_weight: total = recon + velocity_weight·velocity
         + commit_weight·commit.
+    hand_weight: the finger joints' features (joints 22–51) weigh this much more than the rest in the
+        reconstruction and velocity terms (weights rescaled to mean 1); 1 = every feature alike.
     seed: seeds the codebook initialisation and dead-code resets (with the step count), so training
         resumes bit-exactly without touching the global RNG.
     """
@@ -49,6 +51,7 @@ class TokenizerConfig:
     recon_loss: str = "l1_smooth"
     velocity_weight: float = 0.5
     commit_weight: float = 0.02
+    hand_weight: float = 1.0
     seed: int = 0
 
     def __post_init__(self) -> None:

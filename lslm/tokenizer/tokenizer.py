@@ -121,12 +121,26 @@ class Tokenizer:
         positions are −1. The batch runs as one, masked so that every clip gives exactly the codes
         of encoding it alone (see `MaskedSequential`).
         """
+        x, frame_lengths, unbatched = self._prepare(feats, lengths)
+        codes = self.model.encode(x, lengths=frame_lengths)
+        return codes[0] if unbatched else codes
+
+    @torch.inference_mode()
+    def encode_latents(self, feats: Any, lengths: LengthsLike = None) -> torch.Tensor:
+        """Raw features (B, T, D) or (T, D) → the encoder's continuous output before quantization,
+        (B, T // 4, code_dim) or (T // 4, code_dim); rows past a clip's lengths[i] // 4 codes are zero.
+        `encode` is the index of the nearest codebook vector to each row."""
+        x, frame_lengths, unbatched = self._prepare(feats, lengths)
+        latents = self.model.encode_latents(x, lengths=frame_lengths)
+        return latents[0] if unbatched else latents
+
+    def _prepare(self, feats: Any, lengths: LengthsLike) -> tuple[torch.Tensor, torch.Tensor, bool]:
+        """Normalised features cut to whole codes (B, T', D), frames per clip in whole codes, unbatched."""
         x, unbatched = self._check_features(feats)
         B, T, _ = x.shape
         code_lengths = self._check_lengths(lengths, B, T) // self.downsample
         x = self.normalizer.normalize(x.to(self.device))[:, : T // self.downsample * self.downsample]
-        codes = self.model.encode(x, lengths=(code_lengths * self.downsample).to(self.device))
-        return codes[0] if unbatched else codes
+        return x, (code_lengths * self.downsample).to(self.device), unbatched
 
     def encode_joints(self, joints: Any, fps: float | None = None, lengths: LengthsLike = None) -> torch.Tensor:
         """Joint positions (T, J, 3) or (B, T, J, 3) in metres, y up → codes.

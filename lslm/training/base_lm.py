@@ -7,6 +7,13 @@ training sentences, saved as an ordinary Hugging Face directory. Everything down
 exactly as it would load `meta-llama/Llama-3.2-3B-Instruct`.
 
     python -m lslm.training.base_lm --data DATA_DIR --out runs/base_lm [--steps 600]
+    python -m lslm.training.base_lm --data DATA_DIR --out runs/base_lm --grammar-sentences 20000 --gloss-task
+
+With `--grammar-sentences N` (synthetic corpora) the LM also reads N sentences drawn from the corpus'
+grammar, none of them a sentence of another split of DATA (val and test stay unseen), so its English is
+compositional rather than the training sentences by heart. `--gloss-task` also teaches it GLOSS_PROMPT
+(gloss → English) on those sentences and the training split's: an instruct LLM reads English words in sign
+order ("TOMORROW STORE I GO") without ever seeing a sign, and this gives the stand-in the same skill.
 """
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ import argparse
 import json
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,6 +34,7 @@ CHAT_TEMPLATE = ("{{ bos_token }}{% for message in messages %}{{ message['role']
 # Generic requests the model learns to answer with a sentence of the corpus, so that it knows the chat
 # format before alignment (Llama-3.2-Instruct knows its own).
 CHAT_REQUESTS = ("Say a sentence.", "Write one English sentence.", "Tell me something.", "Answer in English.")
+GLOSS_PROMPT = "Translate the glosses to English: {gloss}"  # --gloss-task, and lslm.eval.ceiling
 
 
 @dataclass
@@ -41,6 +50,8 @@ class BaseLMConfig:
     lr: float = 3e-3
     warmup: int = 50
     seed: int = 0
+    grammar_sentences: int = 0  # extra sentences from the synthetic grammar (main: never a val/test sentence)
+    gloss_task: bool = False  # also train gloss → English (GLOSS_PROMPT) on every sentence with a gloss
 
 
 def train_text_tokenizer(texts: list[str], vocab_size: int):
@@ -76,42 +87,26 @@ def build_base_lm(tokenizer, cfg: BaseLMConfig):
     return LlamaForCausalLM(config)
 
 
-def train_base_lm(texts: list[str], out_dir: str | Path, cfg: BaseLMConfig | None = None,
-                  progress: bool = True) -> dict:
-    """Train tokenizer + LM on `texts` (one sentence each) and save both to `out_dir` (HF format).
+def fit_causal_lm(model, items: list[tuple[list[int], int]], pad_id: int, *, steps: int, batch_size: int,
+                  lr: float, warmup: int, rng: random.Random, weight_decay: float = 0.01, progress: bool = True,
+                  desc: str = "train") -> list[float]:
+    """Train a causal LM on token sequences; item = (ids, start): the loss covers ids[start:].
 
-    Returns {"final_loss", "perplexity", "steps", "sentences"}.
+    AdamW, linear warm-up over `warmup` steps then cosine to 0 at `steps`, gradient norm clipped at 1;
+    each step a random batch (drawn with `rng`) padded to its longest sequence. Returns the step losses.
     """
     from tqdm import tqdm
 
-    cfg = cfg or BaseLMConfig()
-
-    if not texts:
-        raise ValueError("train_base_lm: no training sentences")
-    torch.manual_seed(cfg.seed)
-    rng = random.Random(cfg.seed)
-    tokenizer = train_text_tokenizer(texts, cfg.vocab_size)
-    model = build_base_lm(tokenizer, cfg)
-
-    # Each sentence is <bos> text <eos>, and once more as the answer to a chat request (loss on the answer);
-    # batches are padded to their longest sequence.
-    encoded = []
-    for i, text in enumerate(texts):
-        answer = [*tokenizer(text, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
-        chat = tokenizer.apply_chat_template([{"role": "user", "content": CHAT_REQUESTS[i % len(CHAT_REQUESTS)]}],
-                                             tokenize=False, add_generation_prompt=True)
-        prompt = tokenizer(chat, add_special_tokens=False)["input_ids"]
-        encoded += [([tokenizer.bos_token_id, *answer], 1), (prompt + answer, len(prompt))]
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / cfg.warmup) * 0.5 * (
-        1 + math.cos(math.pi * min(s, cfg.steps) / cfg.steps)))
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
+        1 + math.cos(math.pi * min(s, steps) / steps)))
     model.train()
     losses: list[float] = []
-    bar = tqdm(range(cfg.steps), desc="base LM", disable=not progress)
+    bar = tqdm(range(steps), desc=desc, disable=not progress)
     for _ in bar:
-        batch = rng.sample(encoded, min(cfg.batch_size, len(encoded)))
+        batch = rng.sample(items, min(batch_size, len(items)))
         width = max(len(seq) for seq, _ in batch)
-        ids = torch.full((len(batch), width), tokenizer.pad_token_id)
+        ids = torch.full((len(batch), width), pad_id)
         labels = torch.full((len(batch), width), -100)
         for i, (seq, start) in enumerate(batch):
             ids[i, : len(seq)] = torch.tensor(seq)
@@ -125,6 +120,45 @@ def train_base_lm(texts: list[str], out_dir: str | Path, cfg: BaseLMConfig | Non
         opt.zero_grad(set_to_none=True)
         losses.append(loss.item())
         bar.set_postfix(loss=f"{losses[-1]:.3f}")
+    return losses
+
+
+def chat_prompt_ids(tokenizer, request: str) -> list[int]:
+    """Token ids of one user request in the chat format, up to the start of the answer."""
+    chat = tokenizer.apply_chat_template([{"role": "user", "content": request}], tokenize=False,
+                                         add_generation_prompt=True)
+    return tokenizer(chat, add_special_tokens=False)["input_ids"]
+
+
+def train_base_lm(texts: list[str], out_dir: str | Path, cfg: BaseLMConfig | None = None,
+                  progress: bool = True, gloss_pairs: Sequence[tuple[str, str]] = ()) -> dict:
+    """Train tokenizer + LM on `texts` (one sentence each) and, as chat answers to GLOSS_PROMPT, on
+    (gloss, English) `gloss_pairs`; save both to `out_dir` (HF format).
+
+    Returns {"final_loss", "perplexity", "steps", "sentences", "gloss_pairs"}.
+    """
+    cfg = cfg or BaseLMConfig()
+
+    if not texts:
+        raise ValueError("train_base_lm: no training sentences")
+    torch.manual_seed(cfg.seed)
+    rng = random.Random(cfg.seed)
+    tokenizer = train_text_tokenizer([*texts, *(g for g, _ in gloss_pairs)], cfg.vocab_size)
+    model = build_base_lm(tokenizer, cfg)
+
+    # Each sentence is <bos> text <eos>, and once more as the answer to a chat request (loss on the answer);
+    # batches are padded to their longest sequence.
+    encoded = []
+    for i, text in enumerate(texts):
+        answer = [*tokenizer(text, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
+        prompt = chat_prompt_ids(tokenizer, CHAT_REQUESTS[i % len(CHAT_REQUESTS)])
+        encoded += [([tokenizer.bos_token_id, *answer], 1), (prompt + answer, len(prompt))]
+    for gloss, text in gloss_pairs:
+        answer = [*tokenizer(text, add_special_tokens=False)["input_ids"], tokenizer.eos_token_id]
+        prompt = chat_prompt_ids(tokenizer, GLOSS_PROMPT.format(gloss=gloss))
+        encoded.append((prompt + answer, len(prompt)))
+    losses = fit_causal_lm(model, encoded, tokenizer.pad_token_id, steps=cfg.steps, batch_size=cfg.batch_size,
+                           lr=cfg.lr, warmup=cfg.warmup, rng=rng, progress=progress, desc="base LM")
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -132,7 +166,7 @@ def train_base_lm(texts: list[str], out_dir: str | Path, cfg: BaseLMConfig | Non
     tokenizer.save_pretrained(out_dir)
     tail = losses[-20:]
     metrics = {"final_loss": sum(tail) / len(tail), "perplexity": math.exp(sum(tail) / len(tail)),
-               "steps": cfg.steps, "sentences": len(texts)}
+               "steps": cfg.steps, "sentences": len(texts), "gloss_pairs": len(gloss_pairs)}
     (out_dir / "base_lm.json").write_text(json.dumps({"config": asdict(cfg), "metrics": metrics}, indent=2))
     return metrics
 
@@ -145,11 +179,25 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--out", required=True)
     p.add_argument("--split", default="train")
     for name, value in asdict(BaseLMConfig()).items():
-        p.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+        flag = f"--{name.replace('_', '-')}"
+        if isinstance(value, bool):
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=value)
+        else:
+            p.add_argument(flag, type=type(value), default=value)
     args = p.parse_args(argv)
     cfg = BaseLMConfig(**{k: getattr(args, k) for k in asdict(BaseLMConfig())})
-    texts = [r["text"] for r in read_manifest(Path(args.data) / "manifest.jsonl") if r["split"] == args.split]
-    metrics = train_base_lm(texts, args.out, cfg)
+    rows = read_manifest(Path(args.data) / "manifest.jsonl")
+    train = [r for r in rows if r["split"] == args.split]
+    texts = [r["text"] for r in train]
+    pairs = [(r["gloss"], r["text"]) for r in train if r.get("gloss")] if cfg.gloss_task else []
+    if cfg.grammar_sentences:
+        from lslm.data.synthetic.generate import grammar_sentences
+
+        unseen = {v for r in rows if r["split"] != args.split for v in (r.get("text"), r.get("gloss")) if v}
+        extra = grammar_sentences(cfg.grammar_sentences, cfg.seed, exclude=unseen)
+        texts += [s.text for s in extra]
+        pairs += [(" ".join(s.gloss), s.text) for s in extra] if cfg.gloss_task else []
+    metrics = train_base_lm(texts, args.out, cfg, gloss_pairs=pairs)
     print(json.dumps(metrics))
     return metrics
 

@@ -100,6 +100,8 @@ class LSLMOptimConfig:
     warmup_steps: int = 0
     schedule: str = "constant"  # constant | cosine (to 0 at train.max_steps)
     grad_clip: float = 1.0  # max gradient norm; 0 turns clipping off
+    alignment_weight: float = 0.0  # > 0: add this multiple of LSLM.alignment_loss (InfoNCE motion ↔ answer)
+    alignment_temperature: float = 0.07
 
 
 @dataclass
@@ -491,6 +493,8 @@ def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
                         loss_window=window)
 
     sums = torch.zeros(2, dtype=torch.float64)  # loss sum over micro-batches, micro-batch count
+    alignment = {"alignment_weight": cfg.optim.alignment_weight,
+                 "alignment_temperature": cfg.optim.alignment_temperature} if cfg.optim.alignment_weight else {}
     if checkpoint is not None and info.is_main:  # the train losses not logged yet
         sums += torch.tensor(state.get("loss_window", [0.0, 0.0]), dtype=torch.float64)
     timed_from, tick = step, time.perf_counter()
@@ -513,7 +517,7 @@ def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
                                              device=info.device))
         per_micro_batch = float(tokens) / (info.world_size * len(batches))
         for batch in batches:
-            loss = engine(**batch, num_items_in_batch=per_micro_batch).loss
+            loss = engine(**batch, num_items_in_batch=per_micro_batch, **alignment).loss
             engine.backward(loss)
             engine.step()
             sums += torch.tensor([loss.item(), 1.0], dtype=torch.float64)

@@ -249,3 +249,26 @@ def test_vocab_mode_reads_and_writes_motion(build_model):
         build_model().generate_motion("hello")
     with pytest.raises(InvalidInputError, match="Caption_Placeholder"):  # the text would be ignored
         model.generate_motion("thank you", prompt="Sign this sentence.")
+
+
+def test_alignment_loss_is_infonce_of_pooled_motion_and_answer_embeddings(build_model, text_tokenizer):
+    model = build_model()
+    batch = model.collator()(PAIRS)
+    embeddings, eos = model.llm.get_input_embeddings().weight, text_tokenizer.eos_token_id
+    motion, text = [], []
+    for row, pair in enumerate(PAIRS):  # one clip at a time, from the pairs themselves
+        motion.append(model.projector(model.codebook[torch.tensor(pair.codes)]).mean(0))
+        words = text_tokenizer(pair.text, add_special_tokens=False)["input_ids"]
+        assert eos not in words
+        text.append(embeddings[torch.tensor(words)].mean(0))
+    motion = torch.nn.functional.normalize(torch.stack(motion), dim=-1)
+    text = torch.nn.functional.normalize(torch.stack(text), dim=-1)
+    logits = motion @ text.T / 0.5
+    by_hand = -(logits.log_softmax(1).diagonal().mean() + logits.log_softmax(0).diagonal().mean()) / 2
+    torch.testing.assert_close(model.alignment_loss(batch["codes"], batch["labels"], 0.5), by_hand)
+    plain = model(**batch).loss
+    torch.testing.assert_close(model(**batch, alignment_weight=0.3, alignment_temperature=0.5).loss,
+                               plain + 0.3 * by_hand)
+    model.set_trainable(projector=True, llm=False)  # scheme mlp: the term trains the projector
+    model.alignment_loss(batch["codes"], batch["labels"]).backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.projector_parameters())

@@ -118,6 +118,25 @@ def test_total_loss_weights_and_mask():
     assert torch.allclose(masked["recon"], F.smooth_l1_loss(*valid))
 
 
+def test_hand_weight_weighs_the_finger_joints_features():
+    from lslm.motion import Skeleton
+    from lslm.tokenizer.losses import feature_weights
+
+    assert feature_weights(tiny()) is None
+    w = feature_weights(tiny(hand_weight=3.0))
+    names = Skeleton.smplx52().names  # which joint each feature belongs to, from the layout by hand
+    owner = [None] * 4 + [names[1 + i // 3] for i in range(51 * 3)] + [names[1 + i // 6] for i in range(51 * 6)] \
+        + [names[i // 3] for i in range(52 * 3)] + [None] * 4
+    finger = torch.tensor([o is not None and o.startswith(("left_", "right_")) and o.split("_")[1] not in
+                           ("hip", "knee", "ankle", "foot", "collar", "shoulder", "elbow", "wrist") for o in owner])
+    assert int(finger.sum()) == 30 * 12 and w.mean().item() == pytest.approx(1.0)
+    assert torch.allclose(w[finger], 3 * w[~finger][0]) and torch.all(w[~finger] == w[~finger][0])
+    torch.manual_seed(0)
+    x, recon = torch.randn(2, 8, 623), torch.randn(2, 8, 623)
+    losses = vqvae_loss(x, _fake_output(recon), tiny(hand_weight=3.0, recon_loss="l1"))
+    assert torch.allclose(losses["recon"], ((recon - x).abs() * w).mean())
+
+
 def test_ema_codebook_initialised_from_data_without_global_rng():
     torch.manual_seed(0)
     model = VQVAE(tiny())

@@ -48,3 +48,43 @@ def test_command_line(tmp_path):
     assert metrics["sentences"] == 3 and metrics["steps"] == 3
     saved = json.loads((tmp_path / "lm" / "base_lm.json").read_text())
     assert saved["config"]["hidden_size"] == 32 and (tmp_path / "lm" / "model.safetensors").is_file()
+
+
+def test_grammar_sentences_never_give_an_excluded_sentence():
+    from lslm.data.synthetic.generate import grammar_sentences
+
+    first = grammar_sentences(200, seed=3)
+    held = {first[0].text, " ".join(first[1].gloss)}  # one excluded by its text, one by its gloss
+    again = grammar_sentences(200, seed=3, exclude=held)
+    assert len(again) == 200 and len({s.text for s in again}) == 200
+    assert first[0].text not in {s.text for s in again}
+    assert " ".join(first[1].gloss) not in {" ".join(s.gloss) for s in again}
+    assert again[:5] == first[2:7]  # the same stream, with the excluded draws skipped
+
+
+def test_command_line_with_grammar_text_and_gloss_task(tmp_path, monkeypatch):
+    import lslm.training.base_lm as base_lm
+    from lslm.data.synthetic.generate import grammar_sentences
+
+    held = grammar_sentences(3, seed=0)  # val/test sentences that the grammar would draw first
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [{"id": str(i), "text": s, "gloss": "CAT MILK DRINK", "split": "train", "features": f"features/{i}.npy",
+             "fps": 30.0, "frames": 40} for i, s in enumerate(SENTENCES[:2])]
+    rows += [{"id": f"t{i}", "text": s.text, "gloss": " ".join(s.gloss), "split": "test",
+              "features": f"features/t{i}.npy", "fps": 30.0, "frames": 40} for i, s in enumerate(held)]
+    (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    seen = {}
+
+    def fake_train(texts, out_dir, cfg, progress=True, gloss_pairs=()):
+        seen.update(texts=texts, pairs=list(gloss_pairs), cfg=cfg)
+        return {}
+    monkeypatch.setattr(base_lm, "train_base_lm", fake_train)
+    main(["--data", str(data), "--out", str(tmp_path / "lm"), "--grammar-sentences", "20", "--gloss-task"])
+    assert seen["cfg"].grammar_sentences == 20 and seen["cfg"].gloss_task is True
+    assert len(seen["texts"]) == 22 and seen["texts"][:2] == SENTENCES[:2]
+    assert len(seen["pairs"]) == 22 and seen["pairs"][0] == ("CAT MILK DRINK", SENTENCES[0])
+    unseen = {s.text for s in held} | {" ".join(s.gloss) for s in held}
+    assert not unseen & (set(seen["texts"]) | {g for g, _ in seen["pairs"]})  # test sentences stay unseen
+    main(["--data", str(data), "--out", str(tmp_path / "lm"), "--grammar-sentences", "5"])
+    assert len(seen["texts"]) == 7 and seen["pairs"] == [] and seen["cfg"].gloss_task is False

@@ -67,6 +67,15 @@ def test_mlp_trains_only_the_projector(tiny, mlp_run):
     assert_groups(initial(tiny, tiny["root"] / "x"), LSLM.from_pretrained(mlp_run / "final"), {"projector"})
 
 
+def test_alignment_weight_adds_the_contrastive_term_to_the_training_loss(tiny, mlp_run):
+    run = pretrain(["--scheme", "mlp", *args(tiny, tiny["root"] / "aligned", "train.max_steps=2",
+                                             "optim.alignment_weight=1.0")])
+    plain, aligned = (next(r["loss"] for r in read_metrics(d / "metrics.jsonl") if r["split"] == "train")
+                      for d in (mlp_run, run))  # step 1: the same batch through the same initial model
+    assert aligned > plain + 0.5  # + the InfoNCE of micro-batches of 2 clips (measured: +0.75)
+    assert_groups(initial(tiny, tiny["root"] / "x"), LSLM.from_pretrained(run / "final"), {"projector"})
+
+
 def test_joint_trains_both(tiny):
     run = pretrain(["--scheme", "joint", *args(tiny, tiny["root"] / "joint", "train.max_steps=2")])
     assert_groups(initial(tiny, tiny["root"] / "x"), LSLM.from_pretrained(run / "final"), {"projector", "llm"})

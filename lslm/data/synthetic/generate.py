@@ -15,6 +15,7 @@ import json
 import math
 import multiprocessing
 import os
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -56,6 +57,26 @@ def _sentence_pool(rng: np.random.Generator, needed: int) -> list[Sentence]:
             if len(pool) == needed:
                 break
     return pool
+
+
+def grammar_sentences(count: int, seed: int, exclude: Iterable[str] = ()) -> list[Sentence]:
+    """`count` distinct sentences of the grammar (no repeated English text or gloss sequence), none of
+    whose English text or space-joined gloss is in `exclude` (pass the val and test sentences: text for
+    a language model that must never have seen them). Drawn from their own stream, seeded by `seed`."""
+    exclude = set(exclude)
+    rng = np.random.default_rng([seed, 7])
+    out, texts, glosses = [], set(), set()
+    for _ in range(count * 20):
+        sentence = random_sentence(rng)
+        gloss = " ".join(sentence.gloss)
+        if sentence.text in texts or gloss in glosses or sentence.text in exclude or gloss in exclude:
+            continue
+        out.append(sentence)
+        texts.add(sentence.text)
+        glosses.add(gloss)
+        if len(out) == count:
+            return out
+    raise RuntimeError(f"the grammar gave only {len(out)} new distinct sentences in {count * 20} draws")
 
 
 def split_sentences(rng: np.random.Generator, counts: dict[str, int],
@@ -184,4 +205,5 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-__all__ = ["SIZES", "Sign", "Signer", "generate_corpus", "plan_corpus", "save_npz", "split_sentences"]
+__all__ = ["SIZES", "Sign", "Signer", "generate_corpus", "grammar_sentences", "plan_corpus", "save_npz",
+           "split_sentences"]
