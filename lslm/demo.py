@@ -21,9 +21,9 @@ import torch
 LSLM_CONFIG = ["--config", "configs/lslm/synthetic.yaml"]
 SIZES = {
     "tiny": {"corpus": "tiny", "renders": 2,
-             "tokenizer": ["--config", "configs/tokenizer/synthetic.yaml", "train.max_steps=150",
-                           "train.val_every=75", "train.save_every=150"],
-             "evaluator": ["--config", "configs/eval/evaluator.yaml", "train.max_steps=100"],
+             "tokenizer": ["--config", "configs/tokenizer/synthetic.yaml", "train.max_steps=80",
+                           "train.val_every=40", "train.save_every=80"],
+             "evaluator": ["--config", "configs/eval/evaluator.yaml", "train.max_steps=50"],
              "base_lm": ["--steps", "150"],
              "pretrain": [*LSLM_CONFIG, "train.max_steps=40", "train.batch_size=8", "train.val_every=0",
                           "train.save_every=40", "optim.warmup_steps=5"],
