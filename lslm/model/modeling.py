@@ -258,7 +258,7 @@ class LSLM(nn.Module):
         config = self._generation_config(generation_kwargs)
         # a preallocated cache (cache_implementation) cannot take the shared prefix's cache: plain left padding
         own_cache = generation_kwargs.get("cache_implementation", config.cache_implementation)
-        P = 0 if own_cache or "past_key_values" in generation_kwargs else self._shared_prefix_length(rows)
+        P = 0 if own_cache else self._shared_prefix_length(rows)
         S = max(len(r) for r in rows)
         input_ids = torch.full((len(rows), S), self.text_tokenizer.pad_token_id, dtype=torch.long)
         attention_mask = torch.zeros(len(rows), S, dtype=torch.long)
@@ -275,10 +275,11 @@ class LSLM(nn.Module):
         if P:
             from transformers import DynamicCache
 
-            cache = DynamicCache(config=self.llm.config)
-            self.llm.get_decoder()(inputs_embeds=embeds[:1, :P], past_key_values=cache, use_cache=True)
+            decoder, cache = self.llm.get_decoder(), DynamicCache(config=self.llm.config)
+            keyword = _cache_keyword(decoder)
+            decoder(inputs_embeds=embeds[:1, :P], use_cache=True, **{keyword: cache})
             cache.batch_repeat_interleave(len(rows) * self._rows_per_prompt(generation_kwargs))
-            generation_kwargs["past_key_values"] = cache
+            generation_kwargs[keyword] = cache
         return self.llm.generate(inputs_embeds=embeds, attention_mask=attention_mask.to(device),
                                  **generation_kwargs)  # (B, N): only new tokens with inputs_embeds
 
@@ -518,7 +519,15 @@ _FLOAT_OPTIONS = {"temperature": 0.0, "top_p": 0.0, "min_p": 0.0, "typical_p": 0
                   "length_penalty": None, "diversity_penalty": 0.0, "epsilon_cutoff": 0.0, "eta_cutoff": 0.0}
 _BOOL_OPTIONS = ("do_sample", "use_cache", "output_scores", "output_logits", "return_dict_in_generate",
                  "remove_invalid_values", "renormalize_logits")
-_SET_BY_LSLM = ("inputs", "input_ids", "inputs_embeds", "attention_mask", "past_key_values")
+_SET_BY_LSLM = ("inputs", "input_ids", "inputs_embeds", "attention_mask", "past_key_values", "cache")
+
+
+def _cache_keyword(decoder: nn.Module) -> str:
+    """The keyword a transformers decoder (and its generate) takes a KV cache by: `cache` in recent releases,
+    which deprecate `past_key_values`; `past_key_values` in those before."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(decoder.forward).parameters else "past_key_values"
 
 
 def _is_code(value: Any) -> bool:
