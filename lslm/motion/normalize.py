@@ -134,7 +134,7 @@ class Normalizer:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Normalizer:
-        """Read the statistics `save` wrote; an unreadable or malformed file is an InvalidInputError."""
+        """Read the statistics `save` wrote: FileNotFoundError when missing, InvalidInputError when malformed."""
         try:
             state = load_file(str(path))
         except (SafetensorError, OSError, ValueError) as e:

@@ -58,7 +58,7 @@ class Tokenizer:
     # ---- properties -------------------------------------------------------------------------
     @property
     def config(self) -> TokenizerConfig:
-        """The VQ-VAE's architecture and codebook (what tokenizer/config.json stores)."""
+        """The VQ-VAE's architecture and codebook size (config.json's "tokenizer" entry)."""
         return self.model.config
 
     @property
