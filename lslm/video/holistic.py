@@ -5,7 +5,7 @@ models; docs/video.md). Only `model_complexity=1` is in the wheel: 0 and 2 would
 model at start-up, which fails offline, so they are refused with a clear error.
 
 Holistic runs the face mesh too, which signing needs least; by default lslm runs Holistic's graph with
-the face subgraph removed (`face=False`), which is faster (`benchmarks/bench_estimate.py` times both).
+the face subgraph removed (`face=False`), which is faster (docs/benchmarks.md).
 A clip can be split over `workers` processes, each estimating a contiguous run of frames; each run
 starts with a fresh detection, so results differ slightly from a single pass at the cut points.
 """
