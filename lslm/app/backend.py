@@ -18,6 +18,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -93,7 +94,7 @@ class AppModels:
         return cls(translator, Path(model), loaded, None if producer is None else Path(producer), dict(convert or {}),
                    source_fps)
 
-    def translate(self, path: str | os.PathLike, fps: float | None = None, **gen_kwargs) -> Translation:
+    def translate(self, path: str | os.PathLike, fps: float | None = None, **gen_kwargs: Any) -> Translation:
         """Translate one motion file of any format `tools/translate.py` reads; `fps` is the file's frame
         rate when it does not say (default: `source_fps`, else the format's); `gen_kwargs` override
         DEFAULT_GENERATION."""
@@ -110,7 +111,7 @@ class AppModels:
         joints = np.asarray(features_to_joints(torch.as_tensor(features)), dtype=np.float32)  # (T − 1, 52, 3)
         return Translation(text, codes.tolist(), joints, tokenizer.fps)
 
-    def produce(self, text: str, **gen_kwargs) -> Production:
+    def produce(self, text: str, **gen_kwargs: Any) -> Production:
         """Sign one English sentence with the producer (`LSLM.generate_motion`, the tokenizer's decoder); an
         empty sentence, or one for which the model writes no motion, is an InvalidInputError."""
         from lslm.motion import features_to_joints

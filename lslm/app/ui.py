@@ -17,8 +17,10 @@ import math
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
@@ -59,7 +61,7 @@ class AppSettings:
     produce_formats: tuple[str, ...] = field(default_factory=default_produce_formats)
 
 
-def shown_errors(fn):
+def shown_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Run a handler; lslm's errors become messages on the page, anything else a logged, typed message."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,6 +45,7 @@ class MotionClip:
 
     @property
     def num_frames(self) -> int:
+        """T, the clip's frames."""
         return len(self.joints) if self.joints is not None else len(self.params["global_orient"])
 
     def resampled(self, fps: float) -> MotionClip:
@@ -64,7 +66,8 @@ def _to_numpy(value):
     return np.asarray(value)
 
 
-def check_array(path, name: str, value, shape: tuple[int | None, ...]) -> np.ndarray:
+def check_array(path: str | os.PathLike | None, name: str, value: Any,
+                shape: tuple[int | None, ...]) -> np.ndarray:
     """Validate a float array: `shape` with None for any size; finite values. Returns float64."""
     try:
         array = _to_numpy(value)
@@ -80,7 +83,8 @@ def check_array(path, name: str, value, shape: tuple[int | None, ...]) -> np.nda
     return array.astype(np.float64)
 
 
-def check_frames(path, name: str, num_frames: int) -> None:
+def check_frames(path: str | os.PathLike | None, name: str, num_frames: int) -> None:
+    """An InvalidInputError naming `path` and `name` unless the clip has at least 2 frames."""
     if num_frames < 2:
         raise InvalidInputError(path, name, "at least 2 frames", got=num_frames)
 
@@ -112,7 +116,7 @@ def _npy_header(f, path, member: str | None = None) -> tuple[tuple[int, ...], np
     return shape, dtype, math.prod(shape) * dtype.itemsize
 
 
-def load_npy(path) -> np.ndarray:
+def load_npy(path: str | os.PathLike) -> np.ndarray:
     """np.load without pickles; unreadable or truncated files raise InvalidInputError. The header's shape is
     checked against the file's size before the array is allocated."""
     _exists(path)
@@ -131,7 +135,7 @@ def load_npy(path) -> np.ndarray:
         raise InvalidInputError(path, "file", "a complete .npy array", got=f"{type(e).__name__}: {e}") from e
 
 
-def load_npz(path) -> dict[str, np.ndarray]:
+def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """All arrays of an .npz (read eagerly, so truncation shows here), no pickles. Every member must be an
     .npy whose header agrees with the member's size, and no member may claim more than deflate could
     have compressed into it, before anything is allocated."""
@@ -209,7 +213,7 @@ def _frame_index(path, value, num_frames: int) -> np.ndarray:
     return index
 
 
-def load_signavatars(path, fps: float = 24.0, params: str = "smplx",
+def load_signavatars(path: str | os.PathLike, fps: float = 24.0, params: str = "smplx",
                      invalid_hands: str = "interpolate") -> MotionClip:
     """SignAvatars per-clip `.pkl` as published: `params` is the table read, `smplx` (N, 182, the
     smoothed fit; default, what SignAvatars recommends for motion work) or `unsmooth_smplx` (N, 169);
@@ -345,7 +349,7 @@ def _consistent_transl(transl: np.ndarray, metas: list[dict | None]) -> np.ndarr
     return out
 
 
-def load_smplerx(folder, fps: float = 24.0, num_frames: int | None = None,
+def load_smplerx(folder: str | os.PathLike, fps: float = 24.0, num_frames: int | None = None,
                  max_gap: int = SMPLERX_MAX_GAP) -> MotionClip:
     """SMPLer-X (or lslm's SMPLest-X driver) output of one video, camera frame (y down).
 
@@ -420,7 +424,7 @@ def load_smplerx(folder, fps: float = 24.0, num_frames: int | None = None,
                             else "dropped (no meta/*.json)"})
 
 
-def load_motionx(path, fps: float = 30.0) -> MotionClip:
+def load_motionx(path: str | os.PathLike, fps: float = 30.0) -> MotionClip:
     """Motion-X `smplx_322` `.npy` (T, 322), y up.
 
     Layout (Motion-X README): root_orient 0:3, pose_body 3:66, pose_hand 66:156 (left then right),
@@ -438,7 +442,7 @@ def load_motionx(path, fps: float = 30.0) -> MotionClip:
     return MotionClip(str(path), fps, params=params, meta={"source": "motionx"})
 
 
-def load_joints(path, fps: float = 30.0) -> MotionClip:
+def load_joints(path: str | os.PathLike, fps: float = 30.0) -> MotionClip:
     """Plain joint positions `.npy` (T, 52, 3), y up, in the lslm joint order (22-joint arrays are refused)."""
     fps = check_fps(fps, path, "fps")
     joints = check_array(path, "joints", load_npy(path), (None, NUM_JOINTS, 3))
@@ -446,7 +450,7 @@ def load_joints(path, fps: float = 30.0) -> MotionClip:
     return MotionClip(str(path), fps, joints=joints, meta={"source": "joints"})
 
 
-def load_lslm(path, fps: float | None = None) -> MotionClip:
+def load_lslm(path: str | os.PathLike, fps: float | None = None) -> MotionClip:
     """lslm raw `.npz` (what the synthetic corpus writes), y up.
 
     Keys: global_orient (T, 3), body_pose (T, 63), left/right_hand_pose (T, 45), transl (T, 3),
@@ -482,13 +486,13 @@ def load_lslm(path, fps: float | None = None) -> MotionClip:
     return MotionClip(str(path), fps, params=params, rest_offsets=rest, meta={"source": "lslm"})
 
 
-def load_pose_file(path, fps: float | None = None) -> MotionClip:
+def load_pose_file(path: str | os.PathLike, fps: float | None = None) -> MotionClip:
     """A MediaPipe Holistic `.pose` file → joints retargeted by lslm.video (the `video` extra), y up."""
     from lslm.video.frontend import load_pose
     return load_pose(path, fps)
 
 
-def load_video_file(path, fps: float | None = None) -> MotionClip:
+def load_video_file(path: str | os.PathLike, fps: float | None = None) -> MotionClip:
     """A sign video → MediaPipe Holistic on CPU → joints, by lslm.video (the `video` extra), y up."""
     from lslm.video.frontend import load_video
     return load_video(path, fps)
@@ -517,7 +521,7 @@ def _smplerx_folders(root: Path) -> list[tuple[str, Path]]:
     return [(f.parent.name, f.parent) if f.name == "smplx" else (f.name, f) for f in folders]
 
 
-def npy_shape(path) -> tuple[int, ...] | None:
+def npy_shape(path: str | os.PathLike) -> tuple[int, ...] | None:
     """The array shape in a `.npy` header (no data read); None when `path` is not a readable .npy."""
     try:
         with open(path, "rb") as f:

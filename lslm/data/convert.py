@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +36,10 @@ from lslm.data.adapters import (
     npy_shape,
 )
 from lslm.errors import ConfigError, InvalidInputError
+
+if TYPE_CHECKING:
+    from lslm.motion import Skeleton
+    from lslm.tokenizer import Tokenizer
 
 TRANSLATION_POLICIES = ("drop", "smooth", "keep")
 DEFAULT_TRANSLATION = "drop"
@@ -145,7 +150,7 @@ def clip_to_joints(clip: MotionClip, model_path: str | None = None, flat_hand_me
     return np.asarray(joints, dtype=np.float64)
 
 
-def target_skeleton(options: ConvertOptions):
+def target_skeleton(options: ConvertOptions) -> Skeleton:
     """The skeleton the features are computed on (Skeleton.smplx52 with the options' offsets)."""
     from lslm.motion import Skeleton, default_rest_skeleton
 
@@ -214,7 +219,7 @@ def input_formats() -> list[str]:
     return [*ADAPTERS, FEATURES]
 
 
-def options_for(tokenizer, **overrides) -> ConvertOptions:
+def options_for(tokenizer: Tokenizer, **overrides: Any) -> ConvertOptions:
     """ConvertOptions on a tokenizer's frame rate, compat flag and target skeleton (what its training
     data was prepared with), plus `overrides` (translation policy, SMPL-X model, ...)."""
     offsets = tuple(map(tuple, np.asarray(tokenizer.target_skeleton.offsets, dtype=np.float64).tolist()))

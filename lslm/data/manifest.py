@@ -194,6 +194,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def atomic_save_npy(path: str | Path, array: np.ndarray) -> None:
+    """np.save, atomically (temporary file + rename): a reader never sees a partial file."""
     path = Path(path)
     tmp = _tmp(path)
     with open(tmp, "wb") as f:
@@ -221,5 +222,6 @@ def atomic_save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict]) -> None:
+    """Write one JSON object per line (UTF-8, not ASCII-escaped), atomically."""
     atomic_write_text(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 

@@ -16,6 +16,7 @@ import math
 import pickle
 import pickletools
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,9 @@ class SafeUnpickler(pickle.Unpickler):
         self.path = path
         self.max_bytes = max_bytes  # no array may be larger than the file it comes from
 
-    def find_class(self, module: str, name: str):
+    def find_class(self, module: str, name: str) -> Any:
+        """The global `module.name` if it rebuilds arrays or tensors (size-checked against the file), else
+        UnsafePickleError."""
         if (module, name) == ("torch.storage", "_load_from_bytes"):
             return self._storage_from_bytes
         if name == "_reconstruct" and (module, name) in _NUMPY:
@@ -81,7 +84,7 @@ class SafeUnpickler(pickle.Unpickler):
             raise UnsafePickleError(self.path, "torch storage", "tensor data only", got=str(e)[:200]) from e
 
 
-def safe_load(path: str | Path):
+def safe_load(path: str | Path) -> Any:
     """Unpickle `path` with `SafeUnpickler`; truncated or corrupt files raise InvalidInputError."""
     if not Path(path).is_file():
         raise InvalidInputError(path, "file", "an existing file", got="no such file")

@@ -49,6 +49,7 @@ class GlossTranslator:
     tokenizer: object
 
     def prompt_ids(self, gloss: str) -> list[int]:
+        """Token ids of GLOSS_PROMPT for `gloss` in the model's chat format, ready for generation."""
         return chat_prompt_ids(self.tokenizer, GLOSS_PROMPT.format(gloss=gloss))
 
 

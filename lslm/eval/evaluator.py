@@ -83,6 +83,7 @@ class EvaluatorConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EvaluatorConfig:
+        """The config `to_dict` wrote; unknown keys are a ConfigError."""
         unknown = sorted(set(data) - {f.name for f in fields(cls)})
         if unknown:
             raise ConfigError(f"EvaluatorConfig: unknown keys {unknown}")
@@ -151,6 +152,7 @@ class MotionEncoder(nn.Module):
                                   nn.Linear(width, config.embed_dim))
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Normalised features (B, T, D) with `lengths` (B,) valid frames → embeddings (B, E)."""
         h = F.relu(self.project(self.dropout(x))).transpose(1, 2)               # (B, W, T)
         for conv in self.downs:
             h = h * _time_mask(lengths, h.shape[-1])[:, None]
@@ -173,6 +175,7 @@ class TextEncoder(nn.Module):
         self.head = nn.Linear(2 * config.text_width, config.embed_dim)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Word ids (B, S), 0-padded, with `lengths` (B,) words → embeddings (B, E)."""
         packed = nn.utils.rnn.pack_padded_sequence(self.embed(ids), lengths.cpu(), batch_first=True,
                                                    enforce_sorted=False)
         _, last = self.gru(packed)                                              # (2, B, H)
@@ -203,6 +206,7 @@ class MotionEvaluator(nn.Module):
 
     @property
     def device(self) -> torch.device:
+        """Where the evaluator's weights are."""
         return self.mean.device
 
     @property

@@ -23,11 +23,15 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from lslm.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from lslm.tokenizer import Tokenizer
 
 SOURCES = ("features", "latents", "codes")
 
@@ -63,6 +67,7 @@ class GlossVocab:
         return [self.index[g] for g in gloss.split()]
 
     def decode(self, ids: Sequence[int]) -> str:
+        """Sign ids (1-based, as `encode` gives them) → the gloss string."""
         return " ".join(self.glosses[i - 1] for i in ids)
 
 
@@ -84,6 +89,7 @@ class SignReader(nn.Module):
         self.out = nn.Linear(cfg.hidden, num_signs + 1)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Vectors (B, L, input_dim) with `lengths` (B,) → log-probabilities (B, L, signs + 1), blank 0."""
         keep = (torch.arange(x.shape[1], device=x.device) < lengths.to(x.device)[:, None]).unsqueeze(1)  # (B, 1, L)
         h = self.inp(self.norm(x)).transpose(1, 2)                             # (B, H, L)
         for conv in self.convs:
@@ -152,7 +158,7 @@ class ClipVectors:
 
 
 @torch.no_grad()
-def clip_vectors(tokenizer, data_root: str | Path, split: str, source: str, batch_size: int = 64,
+def clip_vectors(tokenizer: Tokenizer, data_root: str | Path, split: str, source: str, batch_size: int = 64,
                  max_clips: int = 0) -> ClipVectors:
     """The clips of a prepared dataset's split (the first `max_clips`; 0 = all) with a gloss, as vectors of
     `source` (SOURCES) computed with `tokenizer`: one vector per code, L_i = frames // 4."""

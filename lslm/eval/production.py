@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -40,6 +40,11 @@ import torch
 from lslm.errors import InvalidInputError
 from lslm.eval import motion as metrics
 from lslm.motion import Skeleton, face_front, features_to_joints
+
+if TYPE_CHECKING:
+    from lslm.eval.evaluator import MotionEvaluator
+    from lslm.model import LSLM
+    from lslm.tokenizer import Tokenizer
 
 MOTION_SETS = ("produced", "reconstruction", "other_sentence")
 BACK_TRANSLATION_KEYS = ("bleu1", "bleu4", "rouge_l", "wer")
@@ -141,7 +146,8 @@ def _present(features: Features, min_frames: int) -> list[int]:
     return [i for i, f in enumerate(features) if f is not None and len(f) >= min_frames]
 
 
-def encode_features(tokenizer, features: Sequence[torch.Tensor | np.ndarray], batch_size: int = 64) -> list[torch.Tensor]:
+def encode_features(tokenizer: Tokenizer, features: Sequence[torch.Tensor | np.ndarray],
+                    batch_size: int = 64) -> list[torch.Tensor]:
     """Codes (L,) of each raw feature sequence (T, D), T >= tokenizer.downsample, in batches."""
     out = []
     for start in range(0, len(features), batch_size):
@@ -152,7 +158,7 @@ def encode_features(tokenizer, features: Sequence[torch.Tensor | np.ndarray], ba
     return out
 
 
-def back_translation(translator, features: Features, sentences: Sequence[str], batch_size: int = 64,
+def back_translation(translator: LSLM, features: Features, sentences: Sequence[str], batch_size: int = 64,
                      progress: bool = False) -> tuple[dict[str, Any], list[str]]:
     """What `translator` (an LSLM, motion → English) reads from each motion, scored against its sentence.
 
@@ -174,7 +180,8 @@ def back_translation(translator, features: Features, sentences: Sequence[str], b
     return {**{k: corpus[k] for k in BACK_TRANSLATION_KEYS}, "empty": len(sentences) - len(kept)}, predictions
 
 
-def embed_features(evaluator, features: Sequence[torch.Tensor | np.ndarray], batch_size: int = 64) -> np.ndarray:
+def embed_features(evaluator: MotionEvaluator, features: Sequence[torch.Tensor | np.ndarray],
+                   batch_size: int = 64) -> np.ndarray:
     """Evaluator embeddings (N, E) of raw feature sequences (T, D) of any lengths, in padded batches."""
     out = []
     for start in range(0, len(features), batch_size):
@@ -184,8 +191,9 @@ def embed_features(evaluator, features: Sequence[torch.Tensor | np.ndarray], bat
     return np.concatenate(out)
 
 
-def evaluator_scores(evaluator, features: Features, sentences: Sequence[str], reference_embeddings: np.ndarray,
-                     pool: int = 32, diversity_pairs: int = 300) -> dict[str, Any]:
+def evaluator_scores(evaluator: MotionEvaluator, features: Features, sentences: Sequence[str],
+                     reference_embeddings: np.ndarray, pool: int = 32,
+                     diversity_pairs: int = 300) -> dict[str, Any]:
     """FID against the reference embeddings, diversity, and R-precision (top-1, top-3 in pools of `pool`)
     of the motions that exist (at least the evaluator's minimum length); "clips" counts them. With fewer
     than 2 such motions FID and diversity are None, with fewer than 4 R-precision."""
@@ -207,7 +215,8 @@ def evaluator_scores(evaluator, features: Features, sentences: Sequence[str], re
 
 # ---- the bounds and the whole report --------------------------------------------------------------
 
-def reconstruct(tokenizer, features: Sequence[torch.Tensor | np.ndarray], batch_size: int = 64) -> list[torch.Tensor]:
+def reconstruct(tokenizer: Tokenizer, features: Sequence[torch.Tensor | np.ndarray],
+                batch_size: int = 64) -> list[torch.Tensor]:
     """The tokenizer's reconstruction of each raw feature sequence: encode, decode (T // 4 · 4 rows)."""
     codes = encode_features(tokenizer, features, batch_size)
     return [tokenizer.decode(c).cpu() for c in codes]
@@ -245,7 +254,8 @@ def _dtw_row(joints: Sequence[np.ndarray | None], reference_joints: Sequence[np.
 
 
 def production_scores(produced: Features, reference_features: Sequence[torch.Tensor | np.ndarray],
-                      sentences: Sequence[str], *, tokenizer, translator, evaluator=None,
+                      sentences: Sequence[str], *, tokenizer: Tokenizer, translator: LSLM,
+                      evaluator: MotionEvaluator | None = None,
                       reference_joints: Sequence[np.ndarray] | None = None, ids: Sequence[str] | None = None,
                       seed: int = 0, batch_size: int = 64, progress: bool = False) -> tuple[dict[str, Any], list[dict]]:
     """Every production score for the produced motion and its two bounds (module docstring).

@@ -1,4 +1,5 @@
-"""Markdown tables in the LSLM paper's layout and the vocabulary-bias analysis of 002 §4.4.2."""
+"""Markdown tables in the LSLM paper's layout and the vocabulary-bias analysis of *Can Small VLMs Translate
+Sign Language to Spoken Language?* (§4.4.2)."""
 from __future__ import annotations
 
 from collections import Counter
@@ -90,15 +91,17 @@ def word_counts(texts: list[str]) -> Counter:
 
 
 def vocabulary_stats(counts: Counter) -> dict[str, int]:
-    """002 table 6: tokens, unique tokens, tokens seen fewer than 10 times, more than 100 times."""
+    """The vocabulary statistics of *Can Small VLMs Translate Sign Language?* (table 6): tokens, unique
+    tokens, tokens seen fewer than 10 times, more than 100 times."""
     return {"tokens": sum(counts.values()), "unique": len(counts),
             "freq_lt_10": sum(c < 10 for c in counts.values()), "freq_gt_100": sum(c > 100 for c in counts.values())}
 
 
 def vocabulary_bias(predictions: list[str], test_references: list[str], train_references: list[str] | None = None,
                     top_k: int = 10) -> dict:
-    """002 §4.4.2: the most frequent predicted words, and the most over-generated ones (predicted count minus
-    test-reference count), each with its frequency per 1,000 words in predictions, test and train references."""
+    """Vocabulary bias (*Can Small VLMs Translate Sign Language?* §4.4.2): the most frequent predicted words,
+    and the most over-generated ones (predicted count minus test-reference count), each with its frequency
+    per 1,000 words in predictions, test and train references."""
     check_int(top_k, None, "top_k", minimum=1)
     sets = {"pred": word_counts(predictions), "test": word_counts(test_references)}
     if train_references is not None:

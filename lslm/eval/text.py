@@ -35,7 +35,7 @@ CORPUS_KEYS = {
     "pger": ("pger",),
 }
 PAPER_TSR_MODEL = "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2"
-CONTENT_POS = ("NOUN", "PROPN", "VERB", "ADJ")  # PGER's "noun, verb, adjective" (002 §4.2, table 4)
+CONTENT_POS = ("NOUN", "PROPN", "VERB", "ADJ")  # PGER's "noun, verb, adjective" (docs/metrics.md)
 
 # Embedder: list of strings -> (N, D) array. Entity extractor: list of raw texts -> content words.
 Embedder = Callable[[list[str]], np.ndarray]
@@ -276,7 +276,8 @@ def resolve_tsr_model(model: str | Path | Embedder | None) -> tuple[Embedder, st
 
 
 def soft_cardinality(sim: np.ndarray) -> float:
-    """C(Z) = sum_i 1 / sum_j Sim(Z_i, Z_j) (002 eq. 1), similarities clipped to [0, 1]."""
+    """C(Z) = sum_i 1 / sum_j Sim(Z_i, Z_j), similarities clipped to [0, 1]: the soft cardinality of TSR
+    (*Can Small VLMs Translate Sign Language?*, eq. 1)."""
     if sim.size == 0:
         return 0.0
     return float((1.0 / np.clip(sim, 0.0, 1.0).sum(axis=1)).sum())

@@ -81,6 +81,7 @@ class LSLMConfig:
                "null or an object of LoRA settings")
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict (what `from_dict` reads back)."""
         return asdict(self)
 
     @classmethod

@@ -15,7 +15,7 @@ import numbers
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,6 +30,11 @@ from lslm.model.projector import MotionProjector
 from lslm.model.templates import CAPTION_PLACEHOLDER, TemplateSet
 from lslm.model.tokens import MOTION_PLACEHOLDER, add_motion_tokens, check_token_ids
 from lslm.model_folder import check_finite, load_safetensors, write_dir_atomic
+
+if TYPE_CHECKING:
+    from transformers.modeling_outputs import CausalLMOutputWithPast
+
+    from lslm.tokenizer import Tokenizer
 
 CONFIG_NAME = "lslm_config.json"
 TOKENS_NAME = "special_tokens.json"
@@ -94,7 +99,7 @@ class LSLM(nn.Module):
         return {names[id(layer)].rsplit(".", 1)[-1]: self.added_ids for layer in layers}
 
     @classmethod
-    def from_config(cls, config: LSLMConfig, motion_tokenizer) -> LSLM:
+    def from_config(cls, config: LSLMConfig, motion_tokenizer: Tokenizer) -> LSLM:
         """Load the LLM and its tokenizer by name or path (`config.llm`) and build the model."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -156,7 +161,8 @@ class LSLM(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 codes: torch.Tensor | None = None, labels: torch.Tensor | None = None,
-                alignment_weight: float = 0.0, alignment_temperature: float = 0.07, **kwargs):
+                alignment_weight: float = 0.0, alignment_temperature: float = 0.07,
+                **kwargs: Any) -> CausalLMOutputWithPast:
         """The LLM's output (`.loss` when labels are given, `.logits` (B, S, V)).
 
         alignment_weight > 0 (projector mode, with labels) adds that multiple of `alignment_loss` to `.loss`.
@@ -258,7 +264,7 @@ class LSLM(nn.Module):
         config = self._generation_config(generation_kwargs)
         # a preallocated cache (cache_implementation) cannot take the shared prefix's cache: plain left padding
         own_cache = generation_kwargs.get("cache_implementation", config.cache_implementation)
-        P = 0 if own_cache or "past_key_values" in generation_kwargs else self._shared_prefix_length(rows)
+        P = 0 if own_cache else self._shared_prefix_length(rows)
         S = max(len(r) for r in rows)
         input_ids = torch.full((len(rows), S), self.text_tokenizer.pad_token_id, dtype=torch.long)
         attention_mask = torch.zeros(len(rows), S, dtype=torch.long)
@@ -275,10 +281,11 @@ class LSLM(nn.Module):
         if P:
             from transformers import DynamicCache
 
-            cache = DynamicCache(config=self.llm.config)
-            self.llm.get_decoder()(inputs_embeds=embeds[:1, :P], past_key_values=cache, use_cache=True)
+            decoder, cache = self.llm.get_decoder(), DynamicCache(config=self.llm.config)
+            keyword = _cache_keyword(decoder)
+            decoder(inputs_embeds=embeds[:1, :P], use_cache=True, **{keyword: cache})
             cache.batch_repeat_interleave(len(rows) * self._rows_per_prompt(generation_kwargs))
-            generation_kwargs["past_key_values"] = cache
+            generation_kwargs[keyword] = cache
         return self.llm.generate(inputs_embeds=embeds, attention_mask=attention_mask.to(device),
                                  **generation_kwargs)  # (B, N): only new tokens with inputs_embeds
 
@@ -318,7 +325,7 @@ class LSLM(nn.Module):
 
     @torch.no_grad()
     def generate(self, motion: Any = None, codes: Any = None, prompt: str | None = None,
-                 lengths: Any = None, fps: float | None = None, **generation_kwargs) -> str | list[str]:
+                 lengths: Any = None, fps: float | None = None, **generation_kwargs: Any) -> str | list[str]:
         """Translate motion to text.
 
         motion: raw features (T, 623) / (B, T, 623), joints (T, 52, 3) / (B, T, 52, 3), or a list of
@@ -328,7 +335,7 @@ class LSLM(nn.Module):
         generation_kwargs go to `transformers` generate (num_beams, length_penalty, no_repeat_ngram_size,
         repetition_penalty, max_new_tokens (default 64 unless max_length or a generation_config is given), …).
         Returns one string for one clip, else a list; with num_return_sequences=n, n strings per clip, clip
-        after clip.
+        after clip. Bad motion, codes, prompt or options raise InvalidInputError before any generation.
         """
         if prompt is not None:
             check_str(prompt, None, "prompt")
@@ -342,7 +349,7 @@ class LSLM(nn.Module):
 
     @torch.no_grad()
     def generate_motion(self, text: str | Sequence[str], prompt: str | None = None,
-                        **generation_kwargs) -> torch.Tensor | list[torch.Tensor]:
+                        **generation_kwargs: Any) -> torch.Tensor | list[torch.Tensor]:
         """Text → motion codes (L,) long (vocab mode): decode them with `motion_tokenizer.decode`.
 
         prompt: text holding `<Caption_Placeholder>` (default: the first instruct "t2m" template).
@@ -518,7 +525,15 @@ _FLOAT_OPTIONS = {"temperature": 0.0, "top_p": 0.0, "min_p": 0.0, "typical_p": 0
                   "length_penalty": None, "diversity_penalty": 0.0, "epsilon_cutoff": 0.0, "eta_cutoff": 0.0}
 _BOOL_OPTIONS = ("do_sample", "use_cache", "output_scores", "output_logits", "return_dict_in_generate",
                  "remove_invalid_values", "renormalize_logits")
-_SET_BY_LSLM = ("inputs", "input_ids", "inputs_embeds", "attention_mask", "past_key_values")
+_SET_BY_LSLM = ("inputs", "input_ids", "inputs_embeds", "attention_mask", "past_key_values", "cache")
+
+
+def _cache_keyword(decoder: nn.Module) -> str:
+    """The keyword a transformers decoder (and its generate) takes a KV cache by: `cache` in recent releases,
+    which deprecate `past_key_values`; `past_key_values` in those before."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(decoder.forward).parameters else "past_key_values"
 
 
 def _is_code(value: Any) -> bool:

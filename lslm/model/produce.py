@@ -12,10 +12,15 @@ code tensor (and no features): the caller reports it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from lslm.errors import ConfigError, InvalidInputError
+
+if TYPE_CHECKING:
+    from lslm.model.modeling import LSLM
+    from lslm.tokenizer import Tokenizer
 
 # Greedy, like translation: deterministic and batch-invariant. 256 new tokens bound a runaway answer
 # (a 7 s clip at 30 fps is 52 codes).
@@ -23,7 +28,7 @@ DEFAULT_PRODUCTION = {"num_beams": 1, "do_sample": False, "max_new_tokens": 256,
 DEFAULT_BATCH_SIZE = 32
 
 
-def check_producer(model) -> None:
+def check_producer(model: LSLM) -> None:
     """A ConfigError unless `model` is a vocabulary-mode LSLM (only those can write motion)."""
     if getattr(model.config, "mode", None) != "vocab":
         raise ConfigError(f"sign production needs a vocabulary-mode LSLM (LSLMConfig.mode = 'vocab', trained "
@@ -45,8 +50,8 @@ def check_sentences(texts: Sequence[str], source: str | None = None) -> list[str
     return out
 
 
-def produce_codes(model, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True,
-                  **gen_kwargs) -> list[torch.Tensor]:
+def produce_codes(model: LSLM, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE,
+                  progress: bool = True, **gen_kwargs: Any) -> list[torch.Tensor]:
     """Motion codes (L,) long for each sentence, in input order (an empty tensor where the model wrote
     none). `gen_kwargs` override DEFAULT_PRODUCTION and go to `LSLM.generate_motion`."""
     from tqdm.auto import tqdm
@@ -67,7 +72,7 @@ def produce_codes(model, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_S
     return out
 
 
-def codes_to_features(tokenizer, codes: Sequence[torch.Tensor]) -> list[torch.Tensor | None]:
+def codes_to_features(tokenizer: Tokenizer, codes: Sequence[torch.Tensor]) -> list[torch.Tensor | None]:
     """Raw features (4L, D) of each code sequence (None for an empty one), decoded one by one (each
     clip decodes exactly as alone; see `Tokenizer.decode`)."""
     return [tokenizer.decode(c).cpu() if len(c) else None for c in codes]

@@ -13,7 +13,6 @@ English text / gloss. Bundled sets: assets/templates/pretrain.json and instruct.
 from __future__ import annotations
 
 import json
-import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,10 +88,6 @@ class TemplateSet:
             kind = "held-out" if held_out else "training"
             raise InvalidInputError(self.source, task, f"at least one {kind} template", got=0)
         return found
-
-    def sample(self, task: str = "m2t", rng: random.Random | None = None, held_out: bool = False) -> Template:
-        """A random template of a task class (training phrasings unless held_out)."""
-        return (rng or random).choice(self.templates(task, held_out))
 
     def default(self, task: str = "m2t") -> Template:
         """The first training template of a task class (the default prompt of generation)."""

@@ -11,7 +11,12 @@ of the paper's table 9. In the vocabulary baseline (MotionGPT) the K codes follo
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lslm.errors import CheckpointMismatchError, InvalidInputError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 MOTION_START = "<Motion_Start>"
 MOTION_END = "<Motion_End>"
@@ -25,7 +30,8 @@ def code_token(k: int) -> str:
     return f"<motion_id_{k}>"
 
 
-def add_motion_tokens(hf_tokenizer, codebook_size: int | None = None) -> dict[str, int]:
+def add_motion_tokens(hf_tokenizer: PreTrainedTokenizerBase,
+                      codebook_size: int | None = None) -> dict[str, int]:
     """Add the motion tokens to a Hugging Face tokenizer (in place) and return their ids.
 
     Returns {"start", "end", "pad", "placeholder"} and, when `codebook_size` is given (vocabulary

@@ -50,6 +50,9 @@ from lslm.checks import check_bool, check_fps, check_numeric
 from lslm.errors import InvalidInputError
 from lslm.motion.skeleton import Skeleton
 
+Array = np.ndarray | torch.Tensor  # functions return the array type they are given
+Lengths = np.ndarray | torch.Tensor | list[int] | None  # (B,) valid frames per clip of a padded batch
+
 FACING_SIGMA = 20.0  # frames: Gaussian smoothing of the per-frame facing direction (reference value)
 CONTACT_THRESHOLD = 0.002  # m², squared foot displacement per frame at CONTACT_FPS
 CONTACT_FPS = 20.0
@@ -305,10 +308,11 @@ def _preprocess(p: torch.Tensor, target: Skeleton, topo: _Topology) -> tuple[tor
     return _turn(out - shift, yaw), _turn(directions, yaw)
 
 
-def preprocess_joints(joints, target: Skeleton, lengths=None):
+def preprocess_joints(joints: Array, target: Skeleton, lengths: Lengths = None) -> Array:
     """Retarget joints (…, T, J, 3) to `target`'s bone lengths, floor, centre and face +Z (see module doc).
 
-    Same type and shape as `joints`, float32; rows past `lengths` (frames per clip) are zero.
+    Same type and shape as `joints`, float32; rows past `lengths` (frames per clip) are zero. Bad shapes,
+    lengths or non-finite values raise InvalidInputError.
     """
     p, lengths, convert = _prepare_joints(joints, target, lengths, min_frames=1)
     out, _ = _preprocess(p.permute(3, 0, 1, 2).contiguous(), target, _topology(target))
@@ -369,12 +373,14 @@ def _features(p: torch.Tensor, directions: torch.Tensor, topo: _Topology, fps: f
     return out
 
 
-def joints_to_features(joints, target: Skeleton, fps: float = 30.0, compat: bool = True, lengths=None):
-    """Joints (T, J, 3) or (B, T, J, 3) → features (…, T−1, 12J − 1) float32, same array type.
+def joints_to_features(joints: Array, target: Skeleton, fps: float = 30.0, compat: bool = True,
+                       lengths: Lengths = None) -> Array:
+    """Joints (T, J, 3) or (B, T, J, 3), metres, y up → features (…, T−1, 12J − 1) float32, same array type.
 
     `target` carries the bone lengths to retarget to (`Skeleton.…().with_offsets_from(pose)`); `fps`
     scales the foot-contact threshold; `compat` see the module doc; `lengths` (B,) frames per clip of a
-    padded batch (rows from length − 1 on are zero).
+    padded batch (rows from length − 1 on are zero). Fewer than 2 frames, joints that do not match
+    `target`, bad lengths or non-finite values raise InvalidInputError.
     """
     fps = check_fps(fps)
     compat = check_bool(compat, None, "compat")
@@ -386,11 +392,12 @@ def joints_to_features(joints, target: Skeleton, fps: float = 30.0, compat: bool
     return convert(_zero_padding(feats, None if lengths is None else lengths - 1))
 
 
-def features_to_joints(features, lengths=None):
-    """Features (…, N, 12J − 1) → joints (…, N, J, 3) float32, same array type (HumanML3D's
+def features_to_joints(features: Array, lengths: Lengths = None) -> Array:
+    """Features (…, N, 12J − 1) → joints (…, N, J, 3) float32 metres, same array type (HumanML3D's
     recover_from_ric): integrates the root turn and velocity, then places the position block.
 
-    `lengths` (B,) valid feature rows per clip of a padded batch; rows past them are zero.
+    `lengths` (B,) valid feature rows per clip of a padded batch; rows past them are zero. A width that is
+    not 12J − 1, bad lengths or non-finite values raise InvalidInputError.
     """
     x, was_numpy = _to_tensor(features, "features")
     if x.dim() not in (2, 3):

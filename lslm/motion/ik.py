@@ -42,7 +42,8 @@ TWIST_UP = ("left_elbow", "right_elbow", "spine2")  # joints that take their chi
 EPS = 1e-9
 
 
-def model_rest_joints(model_path: str | os.PathLike, betas=None, gender: str = "neutral") -> np.ndarray:
+def model_rest_joints(model_path: str | os.PathLike, betas: np.ndarray | list[float] | None = None,
+                      gender: str = "neutral") -> np.ndarray:
     """The 52 rest joints (52, 3) of an SMPL-X model file for `betas` (default zeros), float64."""
     from lslm.motion.kinematics import load_joint_model
 
@@ -89,7 +90,7 @@ def _twist(rotation: torch.Tensor, axis: torch.Tensor) -> torch.Tensor:
     return roma.unitquat_to_rotmat(twist)
 
 
-def joints_to_smplx(joints, rest_joints) -> dict[str, np.ndarray]:
+def joints_to_smplx(joints: np.typing.ArrayLike, rest_joints: np.typing.ArrayLike) -> dict[str, np.ndarray]:
     """SMPL-X parameters that pose a body with rest joints `rest_joints` (52, 3) through `joints`
     (T, 52, 3) (metres, y up, `Skeleton.smplx52()` order): {"global_orient" (T, 3), "body_pose" (T, 63),
     "left_hand_pose" (T, 45), "right_hand_pose" (T, 45), "transl" (T, 3)} float32 axis-angle, hands

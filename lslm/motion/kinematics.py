@@ -212,7 +212,8 @@ def _split_field(field: str, tensor: torch.Tensor) -> tuple[torch.Tensor, tuple[
 
 
 def smplx_to_joints(params: dict, model_path: str | os.PathLike | None = None, flat_hand_mean: bool = False,
-                    rest_skeleton: Skeleton | None = None, gender: str = "neutral"):
+                    rest_skeleton: Skeleton | None = None,
+                    gender: str = "neutral") -> np.ndarray | torch.Tensor:
     """SMPL-X parameters → the 52 joints (..., 52, 3) in `Skeleton.smplx52()` order (SMPL-X 0–21, 25–54).
 
     params: smplx's keyword names, axis-angle, hands as 45 values (use_pca=False): global_orient (..., 3),
@@ -223,7 +224,8 @@ def smplx_to_joints(params: dict, model_path: str | os.PathLike | None = None, f
         betas/expression shape the rest joints and, unless `flat_hand_mean`, the model's hand mean is
         added to the hand poses (smplx's default). Without it, `rest_skeleton` (default
         `default_rest_skeleton()`) gives the rest joints; betas/expression are ignored, no hand mean.
-    `transl` is added once, to every joint.
+    `transl` is added once, to every joint. Unknown fields, bad shapes or a model file that cannot be
+    read raise InvalidInputError.
     """
     if not isinstance(params, dict):
         raise InvalidInputError(None, "params", "a dict of SMPL-X parameters", got=type(params).__name__)

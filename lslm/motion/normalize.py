@@ -57,7 +57,9 @@ class Normalizer:
         return mean.float(), std.float()
 
     @classmethod
-    def fit(cls, features, lengths=None, num_joints: int = 52, floor: float = DEFAULT_FLOOR) -> Normalizer:
+    def fit(cls, features: np.ndarray | torch.Tensor,
+            lengths: np.ndarray | torch.Tensor | list[int] | None = None, num_joints: int = 52,
+            floor: float = DEFAULT_FLOOR) -> Normalizer:
         """Statistics of features (N, D), or (B, T, D) with `lengths` (B,) valid rows per clip."""
         x = _as_float64(features, "features")
         dim = 12 * num_joints - 1
@@ -99,23 +101,26 @@ class Normalizer:
         dtype = array.dtype if array.dtype.kind == "f" else np.float32
         return fn(array.astype(dtype, copy=False), self.mean.numpy().astype(dtype), self.std.numpy().astype(dtype))
 
-    def normalize(self, x):
+    def normalize(self, x: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
         """(…, D) → (x − mean) / std, same array type."""
         return self._apply(x, lambda v, m, s: (v - m) / s)
 
-    def denormalize(self, x):
+    def denormalize(self, x: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
         """(…, D) → x · std + mean, same array type."""
         return self._apply(x, lambda v, m, s: v * s + m)
 
     @property
     def num_joints(self) -> int:
+        """J of the features these statistics are for (D = 12J − 1)."""
         return num_joints_from_dim(self.mean.shape[0], "mean")
 
     def state_dict(self) -> dict[str, torch.Tensor]:
+        """{"mean", "std"}: copies of the (D,) float64 statistics."""
         return {"mean": self.mean.clone(), "std": self.std.clone()}
 
     @classmethod
     def from_state_dict(cls, state: dict, path: str | os.PathLike | None = None) -> Normalizer:
+        """A Normalizer from `state_dict`'s output, checked (InvalidInputError naming `path` and the key)."""
         for key in ("mean", "std"):
             if key not in state:
                 raise InvalidInputError(path, key, "a tensor (D,) in the normalizer state")
@@ -129,6 +134,7 @@ class Normalizer:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Normalizer:
+        """Read the statistics `save` wrote: FileNotFoundError when missing, InvalidInputError when malformed."""
         try:
             state = load_file(str(path))
         except (SafetensorError, OSError, ValueError) as e:

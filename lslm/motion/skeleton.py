@@ -6,6 +6,7 @@ retargeted to, or the rest pose that drives forward kinematics.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -54,6 +55,7 @@ class Skeleton:
 
     @property
     def num_joints(self) -> int:
+        """J, the number of joints."""
         return len(self.names)
 
     @property
@@ -82,10 +84,12 @@ class Skeleton:
 
     @classmethod
     def body22(cls) -> Skeleton:
+        """The 22 body joints of SMPL (HumanML3D's skeleton), without offsets."""
         return cls(BODY_NAMES, BODY_PARENTS, BODY_CHAINS, BODY_LR)
 
     @classmethod
     def smplx52(cls) -> Skeleton:
+        """lslm's 52 joints: the 22 body joints, then 15 left and 15 right hand joints, without offsets."""
         ln, lp, lc = _hand("left", 20, 22)
         rn, rp, rc = _hand("right", 21, 37)
         lr = BODY_LR + tuple((i, i + 15) for i in range(22, 37))
@@ -98,7 +102,9 @@ class Skeleton:
                 "lr_pairs": [list(p) for p in self.lr_pairs]}
 
     @classmethod
-    def from_dict(cls, data, offsets=None, path=None, field: str = "skeleton", offsets_path=None) -> Skeleton:
+    def from_dict(cls, data: dict, offsets: np.typing.ArrayLike | None = None,
+                  path: str | os.PathLike | None = None, field: str = "skeleton",
+                  offsets_path: str | os.PathLike | None = None) -> Skeleton:
         """The skeleton `to_dict` wrote, checked: unique names lslm knows (the body joints, left_/right_
         hand joints), parents before children (a tree rooted at joint 0), chains and pairs of valid
         joints, and `offsets` (J, 3) finite with non-zero bones. Errors name `path` (`offsets_path` for
@@ -147,7 +153,7 @@ class Skeleton:
         return cls(tuple(names), tuple(parents), tuple(tuple(c) for c in data["chains"]),
                    tuple(tuple(p) for p in data["lr_pairs"]), offsets=offsets)
 
-    def with_offsets_from(self, pose) -> Skeleton:
+    def with_offsets_from(self, pose: np.typing.ArrayLike) -> Skeleton:
         """Measure bone vectors on one pose (J, 3): joint − parent (root offset zero)."""
         pose = np.asarray(pose, dtype=np.float64)
         if pose.shape != (self.num_joints, 3):
@@ -163,7 +169,7 @@ class Skeleton:
 FACE_JOINTS = (1, 2, 16, 17)
 
 
-def face_front(joints) -> np.ndarray:
+def face_front(joints: np.typing.ArrayLike) -> np.ndarray:
     """Rotate about Y so that frame 0 faces +Z, put the root of frame 0 at the XZ origin and the lowest
     joint on y = 0. joints (T, J, 3) of `Skeleton.smplx52()` or `body22()` → (T, J, 3) float64."""
     joints = np.asarray(joints, dtype=np.float64)

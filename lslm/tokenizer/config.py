@@ -82,6 +82,7 @@ class TokenizerConfig:
         return self.stride_t ** self.down_t
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-ready dict (what `from_dict` reads back)."""
         return asdict(self)
 
     @classmethod

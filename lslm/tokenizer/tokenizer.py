@@ -58,16 +58,19 @@ class Tokenizer:
     # ---- properties -------------------------------------------------------------------------
     @property
     def config(self) -> TokenizerConfig:
+        """The VQ-VAE's architecture and codebook size (config.json's "tokenizer" entry)."""
         return self.model.config
 
     @property
     def num_codes(self) -> int:
+        """K, the codebook size: codes are integers in [0, K)."""
         return self.config.codebook_size
 
     codebook_size = num_codes
 
     @property
     def code_dim(self) -> int:
+        """The dimension of one codebook vector."""
         return self.config.code_dim
 
     @property
@@ -77,6 +80,7 @@ class Tokenizer:
 
     @property
     def device(self) -> torch.device:
+        """Where the model's weights are."""
         return next(self.model.parameters()).device
 
     @property
@@ -85,6 +89,7 @@ class Tokenizer:
         return self.model.quantizer.codebook.detach()
 
     def to(self, device: str | torch.device) -> Tokenizer:
+        """Move the model to `device` (in place); returns self."""
         self.model.to(device)
         return self
 

@@ -43,6 +43,7 @@ class ResidualBlock(nn.Module):
         self.conv2 = nn.Conv1d(width, width, kernel_size=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, W, T) → (B, W, T): x plus the block's residual."""
         return x + self.conv2(self.act2(self.conv1(self.act1(x))))
 
 
@@ -71,6 +72,7 @@ class MaskedSequential(nn.Sequential):
     """
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, C, T) through the layers, frames past `lengths` (B,) zeroed after each (class docstring)."""
         if lengths is None or bool((lengths == x.shape[-1]).all()):
             return super().forward(x)
         layers = [b for layer in self for b in (layer if isinstance(layer, ResidualStack) else [layer])]
@@ -120,6 +122,7 @@ class VQVAE(nn.Module):
 
     @property
     def downsample(self) -> int:
+        """Frames per code."""
         return self.config.downsample
 
     def _check(self, x: torch.Tensor) -> None:

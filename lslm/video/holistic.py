@@ -5,7 +5,7 @@ models; docs/video.md). Only `model_complexity=1` is in the wheel: 0 and 2 would
 model at start-up, which fails offline, so they are refused with a clear error.
 
 Holistic runs the face mesh too, which signing needs least; by default lslm runs Holistic's graph with
-the face subgraph removed (`face=False`), about a fifth faster on 2 cores (docs/benchmarks.md).
+the face subgraph removed (`face=False`), which is faster (docs/benchmarks.md).
 A clip can be split over `workers` processes, each estimating a contiguous run of frames; each run
 starts with a fresh detection, so results differ slightly from a single pass at the cut points.
 """
@@ -15,11 +15,15 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lslm.errors import ConfigError, InvalidInputError, MissingExtraError
 from lslm.video.landmarks import NUM_BODY, NUM_HAND, Landmarks
+
+if TYPE_CHECKING:
+    from mediapipe.python.solution_base import SolutionBase
 
 POSE_MODELS = {0: "pose_landmark_lite.tflite", 1: "pose_landmark_full.tflite", 2: "pose_landmark_heavy.tflite"}
 FACE_SUBGRAPH = "FaceLandmarksFromPoseCpu"  # dropped when face=False, with what only feeds it
@@ -79,7 +83,8 @@ def _graph_without_face():
 
 
 def make_holistic(model_complexity: int = 1, face: bool = False, static_image_mode: bool = False,
-                  min_detection_confidence: float = 0.5, min_tracking_confidence: float = 0.5):
+                  min_detection_confidence: float = 0.5,
+                  min_tracking_confidence: float = 0.5) -> SolutionBase:
     """A MediaPipe Holistic solution object (`.process(rgb) -> results`, `.close()`)."""
     check_model_complexity(model_complexity)
     from mediapipe.python.solution_base import SolutionBase
@@ -187,7 +192,8 @@ def estimate_video(path: str | os.PathLike, model_complexity: int = 1, face: boo
                            "rotation": info.rotation})
 
 
-def estimate_frames(frames, fps: float, model_complexity: int = 1, face: bool = False) -> Landmarks:
+def estimate_frames(frames: np.ndarray, fps: float, model_complexity: int = 1,
+                    face: bool = False) -> Landmarks:
     """Holistic landmarks of in-memory frames (T, H, W, 3) uint8 RGB."""
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:

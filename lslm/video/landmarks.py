@@ -67,6 +67,7 @@ class Landmarks:
 
     @property
     def num_frames(self) -> int:
+        """T, the clip's frames."""
         return len(self.body)
 
     @property

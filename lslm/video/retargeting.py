@@ -67,7 +67,7 @@ class Retargeted:
 
 # ---- small vectorised geometry ------------------------------------------------------------------------
 # Rotations are kept as frames: three (T, 3) columns (left, up, forward), so turning a rest offset is three
-# scaled adds, and every array stays contiguous per joint (docs/benchmarks.md: about 100x a per-frame loop).
+# scaled adds, and every array stays contiguous per joint (docs/benchmarks.md: against a per-frame loop).
 
 Frame = tuple[np.ndarray, np.ndarray, np.ndarray]
 

@@ -98,8 +98,8 @@ def params_to_mesh(params: dict, model_path: str | os.PathLike, gender: str = "n
                         np.concatenate(joints).astype(np.float32))
 
 
-def joints_to_mesh(joints, model_path: str | os.PathLike, betas=None, gender: str = "neutral",
-                   batch_size: int = 64) -> MeshSequence:
+def joints_to_mesh(joints: np.ndarray, model_path: str | os.PathLike, betas: np.ndarray | None = None,
+                   gender: str = "neutral", batch_size: int = 64) -> MeshSequence:
     """The SMPL-X mesh through joints (T, 52, 3): inverse kinematics on the model's rest joints (shape
     `betas`, default zeros), then `params_to_mesh`."""
     from lslm.motion.ik import joints_to_smplx, model_rest_joints
@@ -110,7 +110,8 @@ def joints_to_mesh(joints, model_path: str | os.PathLike, betas=None, gender: st
     return params_to_mesh(params, model_path, gender, flat_hand_mean=True, batch_size=batch_size)
 
 
-def write_mesh_sequence(vertices, faces, out_dir: str | os.PathLike, fmt: str = "obj", stride: int = 1) -> list[Path]:
+def write_mesh_sequence(vertices: np.ndarray, faces: np.ndarray, out_dir: str | os.PathLike, fmt: str = "obj",
+                        stride: int = 1) -> list[Path]:
     """One mesh file per frame, `out_dir/frame_00000.<fmt>` (obj, glb, ply or stl through trimesh), every
     `stride`-th frame. Returns the paths written."""
     import trimesh
@@ -144,7 +145,8 @@ def _facing_vertices(mesh: MeshSequence) -> np.ndarray:
 
 
 def render_mesh(mesh: MeshSequence, out_path: str | os.PathLike, caption: str | None = None, fps: float = 30,
-                stride: int = 1, dpi: int = 80, inches: float = 3.2, color=(0.55, 0.7, 0.9)) -> Path:
+                stride: int = 1, dpi: int = 80, inches: float = 3.2,
+                color: tuple[float, float, float] = (0.55, 0.7, 0.9)) -> Path:
     """Animate a mesh sequence to .gif / .mp4 (or a .png of frame 0), front view (module docstring)."""
     import matplotlib
 

@@ -41,7 +41,8 @@ def plot_curves(rows: list[dict], keys: list[str], out_path: str | Path, title: 
     return _save(plt, fig, out_path)
 
 
-def plot_code_usage(codes, codebook_size: int, out_path: str | Path, title: str = "") -> Path:
+def plot_code_usage(codes: np.typing.ArrayLike, codebook_size: int, out_path: str | Path,
+                    title: str = "") -> Path:
     """Bar chart of code frequencies, most used first; padding (−1) ignored."""
     codes = np.asarray(codes).reshape(-1)
     counts = np.bincount(codes[codes >= 0], minlength=codebook_size)

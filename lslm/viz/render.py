@@ -17,6 +17,7 @@ matplotlib.use("Agg")  # before pyplot: no display needed, and the fastest backe
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import animation
+from numpy.typing import ArrayLike
 
 from lslm.errors import InvalidInputError
 from lslm.motion import Skeleton, face_front
@@ -36,7 +37,8 @@ def default_skeleton(num_joints: int, path: str | Path | None = None) -> Skeleto
     raise InvalidInputError(path, "joints", "(T, 52, 3) or (T, 22, 3)", got=f"{num_joints} joints")
 
 
-def check_joints(joints, path: str | Path | None = None, skeleton: Skeleton | None = None) -> np.ndarray:
+def check_joints(joints: ArrayLike, path: str | Path | None = None,
+                 skeleton: Skeleton | None = None) -> np.ndarray:
     """Validate a joint array (T, J, 3): shape, at least one frame, finite values."""
     joints = np.asarray(joints, dtype=np.float64)
     if joints.ndim != 3 or joints.shape[-1] != 3 or joints.shape[0] < 1:
@@ -136,7 +138,8 @@ def _captions(captions, n: int) -> tuple[list[str] | None, str | None]:
     return captions, None
 
 
-def render_motion(joints, out_path: str | Path, captions: str | Sequence[str] | None = None, fps: float = 30,
+def render_motion(joints: ArrayLike | Sequence[ArrayLike], out_path: str | Path,
+                  captions: str | Sequence[str] | None = None, fps: float = 30,
                   skeleton: Skeleton | None = None, stride: int = 1, views: Sequence[str] = ("front",),
                   title: str | None = None, dpi: int = 80, panel_inches: float = 3.2,
                   upper_body: bool | None = None) -> Path:
@@ -176,7 +179,7 @@ def render_motion(joints, out_path: str | Path, captions: str | Sequence[str] | 
     return out_path
 
 
-def render_strip(joints, out_path: str | Path, num_frames: int = 6, caption: str | None = None,
+def render_strip(joints: ArrayLike, out_path: str | Path, num_frames: int = 6, caption: str | None = None,
                  skeleton: Skeleton | None = None, view: str = "front", dpi: int = 100,
                  panel_inches: float = 1.6, frames: Sequence[int] | None = None,
                  upper_body: bool | None = None) -> Path:
@@ -224,8 +227,8 @@ def _overlay(ax, points: np.ndarray, limbs: Sequence[tuple[int, int]]) -> list:
     return lines
 
 
-def render_beside_video(joints, frames: Sequence[np.ndarray], out_path: str | Path, fps: float = 30,
-                        blur: float = 0.0, picks: Sequence[int] | None = None, dpi: int = 80,
+def render_beside_video(joints: ArrayLike, frames: Sequence[np.ndarray], out_path: str | Path,
+                        fps: float = 30, blur: float = 0.0, picks: Sequence[int] | None = None, dpi: int = 80,
                         panel_inches: float = 3.2, caption: str | None = None,
                         overlay: tuple[np.ndarray, Sequence[tuple[int, int]]] | None = None) -> Path:
     """The video's frames (T, H, W, 3) beside the skeleton estimated from them (T, 52, 3), frame by frame:

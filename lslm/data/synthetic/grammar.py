@@ -139,7 +139,8 @@ def _object(rng, verb: str) -> _Phrase:
     return _noun_phrase(rng, VERBS[verb][4])
 
 
-def time_topic_comment(rng) -> Sentence:
+def time_topic_comment(rng: np.random.Generator) -> Sentence:
+    """A sentence of rule time_topic_comment (RULES): time, the place as topic, subject, verb."""
     subj, verb = _subject(rng), _pick(rng, MOTION_VERBS)
     t_gloss, t_eng, tense = _time(rng, 1.0)
     place = _noun_phrase(rng, ("place",), article="the")
@@ -147,7 +148,8 @@ def time_topic_comment(rng) -> Sentence:
     return Sentence(text, t_gloss + place.gloss + subj.gloss + (verb,), "time_topic_comment")
 
 
-def object_topic(rng) -> Sentence:
+def object_topic(rng: np.random.Generator) -> Sentence:
+    """A sentence of rule object_topic (RULES): the object topicalised before subject and verb."""
     subj, verb = _subject(rng), _pick(rng, TRANSITIVE_VERBS)
     t_gloss, t_eng, tense = _time(rng, 0.5)
     obj = _object(rng, verb)
@@ -155,7 +157,8 @@ def object_topic(rng) -> Sentence:
     return Sentence(text, t_gloss + obj.gloss + subj.gloss + (verb,), "object_topic")
 
 
-def adjective_predicate(rng) -> Sentence:
+def adjective_predicate(rng: np.random.Generator) -> Sentence:
+    """A sentence of rule adjective_predicate (RULES): a noun phrase and its adjective, without the copula."""
     t_gloss, t_eng, tense = _time(rng, 0.4, ("past", "present", "future"))
     if rng.random() < 0.4:
         subj = _subject(rng)
@@ -167,7 +170,8 @@ def adjective_predicate(rng) -> Sentence:
     return Sentence(text, t_gloss + subj.gloss + (adj,), "adjective_predicate")
 
 
-def number_after_noun(rng) -> Sentence:
+def number_after_noun(rng: np.random.Generator) -> Sentence:
+    """A sentence of rule number_after_noun (RULES): a counted object, the number after its noun."""
     subj, verb = _subject(rng), _pick(rng, COUNT_VERBS)
     t_gloss, t_eng, tense = _time(rng, 0.3, ("past", "present", "future"))
     noun = _pick(rng, [g for g in _nouns(VERBS[verb][4]) if NOUNS[g][1] and NOUNS[g][2] != "person"])
@@ -177,7 +181,8 @@ def number_after_noun(rng) -> Sentence:
     return Sentence(text, t_gloss + (noun, number) + subj.gloss + (verb,), "number_after_noun")
 
 
-def negation_final(rng) -> Sentence:
+def negation_final(rng: np.random.Generator) -> Sentence:
+    """A sentence of rule negation_final (RULES): a negated sentence, NOT last."""
     subj, verb = _subject(rng), _pick(rng, TRANSITIVE_VERBS)
     t_gloss, t_eng, tense = _time(rng, 0.4, ("past", "present", "future"))
     obj = _object(rng, verb)
@@ -186,7 +191,8 @@ def negation_final(rng) -> Sentence:
     return Sentence(text, t_gloss + obj.gloss + subj.gloss + (verb, "NOT"), "negation_final")
 
 
-def wh_final(rng) -> Sentence:
+def wh_final(rng: np.random.Generator) -> Sentence:
+    """A sentence of rule wh_final (RULES): a wh-question, the wh-word last."""
     wh = _pick(rng, ("WHAT", "WHERE", "WHO", "WHEN", "WHY", "HOW", "WHICH", "HOW-MANY"))
     subj = _subject(rng)
     if wh == "WHAT":
@@ -235,7 +241,8 @@ def wh_final(rng) -> Sentence:
     return Sentence(_finish(text, "?"), gloss + (wh,), "wh_final")
 
 
-def yes_no(rng) -> Sentence:
+def yes_no(rng: np.random.Generator) -> Sentence:
+    """A sentence of rule yes_no (RULES): a yes/no question, in English order."""
     subj, verb = _subject(rng), _pick(rng, TRANSITIVE_VERBS)
     t_gloss, t_eng, tense = _time(rng, 0.3, ("past", "present", "future"))
     obj = _object(rng, verb)

@@ -208,6 +208,7 @@ class Sign:
     duration: float = 0.6
 
     def key(self) -> tuple:
+        """The sign's form (handshape, location, movement, orientation, hands): no two signs share one."""
         return (self.handshape, self.location, self.movement, self.orientation, self.hands,
                 self.base_handshape)
 

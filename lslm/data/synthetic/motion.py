@@ -153,7 +153,7 @@ def _hand_frames(landmarks, side: str, location: str | np.ndarray, orientation: 
     return out
 
 
-def rest_channels(landmarks, side: str, idle: str = "down") -> np.ndarray:
+def rest_channels(landmarks: dict[str, np.ndarray], side: str, idle: str = "down") -> np.ndarray:
     """Channels (22,) of a hand at rest: hanging at the side, or waiting in front of the waist."""
     shape = np.concatenate([np.tile([15.0, 20.0, 10.0], 4), [10.0, 10.0, 5.0], [3.0, 10.0]])
     if idle == "waist":
@@ -166,7 +166,8 @@ def rest_channels(landmarks, side: str, idle: str = "down") -> np.ndarray:
     return np.concatenate([pos, [0.6, 0.0], shape])
 
 
-def sign_channels(sign: Sign, landmarks, n: int, amplitude: float, idle: str) -> np.ndarray:
+def sign_channels(sign: Sign, landmarks: dict[str, np.ndarray], n: int, amplitude: float,
+                  idle: str) -> np.ndarray:
     """Channels (n, 2, 22) of both hands (0 right = dominant, 1 left) performing one sign."""
     s = np.linspace(0.0, 1.0, n)
     shape = _handshape_channels(sign.handshape)
@@ -187,7 +188,8 @@ def sign_channels(sign: Sign, landmarks, n: int, amplitude: float, idle: str) ->
     return np.stack([right, left], axis=1)
 
 
-def clip_channels(signs: list[Sign], signer: Signer, landmarks, rng: np.random.Generator) -> np.ndarray:
+def clip_channels(signs: list[Sign], signer: Signer, landmarks: dict[str, np.ndarray],
+                  rng: np.random.Generator) -> np.ndarray:
     """Channels (T, 2, 22) of a whole clip: rest, signs joined by min-jerk transitions, rest."""
     def frames(seconds: float) -> int:
         return max(2, round(seconds * FPS / signer.speed))
@@ -294,6 +296,8 @@ def _rotvec(rotmat: np.ndarray) -> np.ndarray:
 
 
 def landmarks_of(offsets: np.ndarray) -> dict[str, np.ndarray]:
+    """Body landmarks (metres, rest pose) of a signer's bone offsets (52, 3): named joints, both shoulders,
+    the arm's length and all rest positions (52, 3), which the hands' channels are placed by."""
     pos = rest_positions(offsets)
     marks = {name: pos[j] for name, j in LANDMARKS.items()}
     marks["left_shoulder"], marks["right_shoulder"] = pos[SHOULDER["left"]], pos[SHOULDER["right"]]
@@ -331,4 +335,5 @@ def synthesize(signs: list[Sign], signer: Signer, rng: np.random.Generator) -> d
 
 
 def signer_skeleton(rest: Skeleton, signer: Signer) -> Skeleton:
+    """`rest` with the signer's own bone offsets (the body the synthetic clip is posed on)."""
     return replace(rest, offsets=signer.offsets)
