@@ -19,11 +19,14 @@ from lslm import __version__, cli
 
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "transformers", "deepspeed", "mediapipe", "gradio")
-# Recipes that still import torch at module level: the #15 layout branch makes every lslm.recipes module
-# light. Until then (and for verbs whose recipe has not moved yet) their help is checked, not timed.
-NOT_YET_LIGHT = {"produce", "mesh", "app"}
-PENDING = [v for v in cli.VERBS if v in NOT_YET_LIGHT or not cli.resolve(v).startswith("lslm.recipes.")]
-LIGHT = [v for v in cli.VERBS if v not in PENDING]
+# Verbs whose module still imports torch (or more) at module level, measured before the #15 layout branch
+# moves them into light lslm.recipes modules (heavy imports inside run): their help is checked, not timed.
+# Empty this set as they move; a verb listed here that is light again fails nothing, so keep it current.
+NOT_YET_LIGHT = {"demo", "synthetic", "train-tokenizer", "eval-tokenizer", "train-evaluator", "train-base-lm",
+                 "pretrain", "instruct", "ablate", "sweep-codebook", "encode", "translate", "render",
+                 "estimate", "eval-landmarks", "diagnose", "produce"}
+PENDING = [v for v in cli.VERBS if v in NOT_YET_LIGHT]
+LIGHT = [v for v in cli.VERBS if v not in NOT_YET_LIGHT]
 
 # Runs `lslm ARGS` in a fresh interpreter and reports, on stderr's last line, the exit code and which
 # heavy packages were imported on the way.
@@ -48,7 +51,7 @@ def lslm(*args: str, cwd: Path = REPO) -> tuple[subprocess.CompletedProcess, dic
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", DRIVER, *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=600, check=False)
     wall = time.perf_counter() - start
     assert proc.returncode == 0, proc.stderr
     return proc, json.loads(proc.stderr.strip().splitlines()[-1]), wall
@@ -72,7 +75,7 @@ def test_verb_help_is_fast_and_imports_no_torch(verb):
     proc, report, wall = lslm(verb, "--help")
     assert report == {"codes": [0], "heavy": []}, f"lslm {verb} --help imported {report['heavy']}"
     assert wall < 3, f"lslm {verb} --help took {wall:.1f} s"
-    assert f"usage: lslm {verb}" in proc.stdout
+    assert proc.stdout.startswith("usage: ")  # "usage: lslm VERB" unless the parser sets its own prog
 
 
 @pytest.mark.skipif(not PENDING, reason="every recipe is light")
@@ -88,12 +91,13 @@ def test_every_verb_resolves_to_a_module_with_main():
     for verb in cli.VERBS:
         path = cli.source_file(cli.resolve(verb))
         assert path is not None, f"{verb}: none of {cli.VERBS[verb]} exists"
-        functions = {node.name for node in ast.parse(path.read_text()).body if isinstance(node, ast.FunctionDef)}
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
         assert "main" in functions, f"{verb}: {path} has no main()"
 
 
 @pytest.mark.parametrize("docstring, expected", [
-    ("Recipe: train the motion VQ-VAE tokenizer (stage 1).\n\nMore.", "Train the motion VQ-VAE tokenizer (stage 1)"),
+    ("Recipe: train the VQ-VAE tokenizer (stage 1).\n\nMore.", "Train the VQ-VAE tokenizer (stage 1)"),
     ("`python tools/evaluate.py`: score translations. Then more.", "Score translations"),
     ("Estimate joints from sign videos or `.pose` files\ninto a raw dataset (docs/video.md).",
      "Estimate joints from sign videos or `.pose` files into a raw dataset (docs/video.md)"),
@@ -148,7 +152,7 @@ def test_installed_wheel_runs_outside_the_checkout(tmp_path):
 
     def run(*args, cwd=tmp_path):
         proc = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
-                              timeout=600)
+                              timeout=600, check=False)
         assert proc.returncode == 0, f"{args}\n{proc.stdout}\n{proc.stderr}"
         return proc.stdout
 
@@ -182,8 +186,8 @@ def test_installed_wheel_runs_outside_the_checkout(tmp_path):
     # One small job: two sentences, one word of twelve wrong: WER 1/12, BLEU-1 11/12.
     rows = [("a", "the cat sat on the mat", "the cat sat on the mat"),
             ("b", "a dog runs in the park", "a dog walks in the park")]
-    (work / "pred.jsonl").write_text("".join(json.dumps({"id": i, "prediction": p}) + "\n" for i, p, _ in rows))
-    (work / "ref.jsonl").write_text("".join(json.dumps({"id": i, "reference": r}) + "\n" for i, _, r in rows))
+    for name, key, column in (("pred.jsonl", "prediction", 1), ("ref.jsonl", "reference", 2)):
+        (work / name).write_text("".join(json.dumps({"id": row[0], key: row[column]}) + "\n" for row in rows))
     run(bin_dir / "lslm", "evaluate", "--predictions", "pred.jsonl", "--references", "ref.jsonl",
         "--metrics", "bleu,wer", "--out", "eval", cwd=work)
     metrics = json.loads((work / "eval" / "metrics.json").read_text())
