@@ -1,4 +1,5 @@
 """lslm: 3D sign language → English with a large language model."""
+import re
 from glob import glob
 from pathlib import Path
 
@@ -31,9 +32,12 @@ EXTRAS = {
 }
 EXTRAS["all"] = sorted({p for k in ("smplx", "viz", "mesh", "train", "eval", "semantic") for p in EXTRAS[k]})
 
+# One version number: lslm/__init__.py's (read as text, so building needs none of lslm's dependencies).
+VERSION = re.search(r'^__version__ = "([^"]+)"', Path("lslm/__init__.py").read_text(encoding="utf-8"), re.M)[1]
+
 setup(
     name="lslm",
-    version="0.1.0",
+    version=VERSION,
     description="Large Sign Language Models: 3D sign motion → English through a motion tokenizer and an LLM",
     long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
@@ -47,13 +51,12 @@ setup(
     python_requires=">=3.10",
     install_requires=CORE,
     extras_require=EXTRAS,
+    # `lslm VERB` runs every recipe (lslm.cli, docs/cli.md). The lslm-* scripts of 0.1 stay as aliases:
+    # `lslm-prepare ARGS` is `lslm prepare ARGS`.
     entry_points={"console_scripts": [
-        "lslm-prepare=lslm.data.prepare:main",
-        "lslm-synthetic=lslm.data.synthetic.cli:main",
-        "lslm-render=lslm.viz.cli:main",
-        "lslm-evaluate=lslm.eval.cli:main",
-        "lslm-produce=lslm.recipes.produce:main",
-        "lslm-app=lslm.recipes.app:main",
+        "lslm=lslm.cli:main",
+        *[f"lslm-{verb}=lslm.cli:{verb}_script" for verb in ("prepare", "synthetic", "render", "evaluate",
+                                                              "produce", "app")],
     ]},
     license="Apache-2.0",
 )

@@ -3,32 +3,24 @@
     python benchmarks/bench_fk.py [--frames 1024] [--repeats 5]
 
 Both run on a full-size random SMPL-X model file (10,475 vertices, 300 betas + 100 expressions, built by
-the tests' `write_smplx_model`), CPU, default torch threads. Prints frames/s of both, the speed-up and the
-largest joint difference.
+`lslm.motion.random_smplx.write_smplx_model`), CPU, default torch threads. Prints frames/s of both, the
+speed-up and the largest joint difference.
 """
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import tempfile
 import time
 from pathlib import Path
 
+import roma  # noqa: F401  (smplx_to_joints imports it on its first call: kept out of the model-load time)
 import smplx
 import torch
 
 from lslm.motion import smplx_to_joints
 from lslm.motion.kinematics import SMPLX_TO_52
+from lslm.motion.random_smplx import random_params, write_smplx_model
 from timing import best_time
-
-TESTS = Path(__file__).resolve().parents[1] / "tests" / "motion" / "test_kinematics.py"
-
-
-def load_test_helpers():
-    spec = importlib.util.spec_from_file_location("test_kinematics", TESTS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def main() -> None:
@@ -36,11 +28,10 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    helpers = load_test_helpers()
 
     with tempfile.TemporaryDirectory() as tmp:
-        model_file = helpers.write_smplx_model(Path(tmp) / "SMPLX_NEUTRAL.npz")
-        params = {k: torch.from_numpy(v) for k, v in helpers.random_params((args.frames,)).items()}
+        model_file = write_smplx_model(Path(tmp) / "SMPLX_NEUTRAL.npz")
+        params = {k: torch.from_numpy(v) for k, v in random_params((args.frames,)).items()}
 
         start = time.perf_counter()
         ours = smplx_to_joints(params, model_path=model_file)  # first call reads and caches the model

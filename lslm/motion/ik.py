@@ -30,7 +30,6 @@ import functools
 import os
 
 import numpy as np
-import roma
 import torch
 
 from lslm.errors import InvalidInputError
@@ -69,6 +68,8 @@ def _tree() -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
 def _swing(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """The smallest rotations (N, 3, 3) turning unit vectors u (N, 3) onto v (N, 3); opposite vectors
     turn by π about an axis perpendicular to u."""
+    import roma  # imported where used: importing roma imports torch._dynamo (seconds)
+
     axis = torch.linalg.cross(u, v)
     sin, cos = axis.norm(dim=-1), (u * v).sum(-1)
     perpendicular = torch.linalg.cross(u, torch.tensor([1.0, 0.0, 0.0], dtype=u.dtype).expand_as(u))
@@ -81,6 +82,8 @@ def _swing(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 def _twist(rotation: torch.Tensor, axis: torch.Tensor) -> torch.Tensor:
     """The twist part (N, 3, 3) of rotations (N, 3, 3) about a unit axis (3,) (swing-twist decomposition)."""
+    import roma
+
     q = roma.rotmat_to_unitquat(rotation)  # (N, 4) x, y, z, w
     along = (q[:, :3] @ axis)[:, None] * axis  # vector part projected on the axis
     twist = torch.cat([along, q[:, 3:]], dim=1)
@@ -95,6 +98,8 @@ def joints_to_smplx(joints: np.typing.ArrayLike, rest_joints: np.typing.ArrayLik
     (T, 52, 3) (metres, y up, `Skeleton.smplx52()` order): {"global_orient" (T, 3), "body_pose" (T, 63),
     "left_hand_pose" (T, 45), "right_hand_pose" (T, 45), "transl" (T, 3)} float32 axis-angle, hands
     without the mean hand (flat_hand_mean=True). What cannot be recovered: the module docstring."""
+    import roma
+
     p = np.asarray(joints, dtype=np.float64)
     rest = np.asarray(rest_joints, dtype=np.float64)
     if p.ndim != 3 or p.shape[1:] != (52, 3) or len(p) < 1:

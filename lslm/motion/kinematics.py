@@ -23,7 +23,6 @@ from pathlib import Path
 from zipfile import BadZipFile
 
 import numpy as np
-import roma
 import torch
 
 from lslm.assets import asset_path
@@ -227,6 +226,8 @@ def smplx_to_joints(params: dict, model_path: str | os.PathLike | None = None, f
     `transl` is added once, to every joint. Unknown fields, bad shapes or a model file that cannot be
     read raise InvalidInputError.
     """
+    import roma  # here, not at module level: importing roma imports torch._dynamo (seconds)
+
     if not isinstance(params, dict):
         raise InvalidInputError(None, "params", "a dict of SMPL-X parameters", got=type(params).__name__)
     unknown = sorted(set(params) - set(FIELDS))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import roma
 import torch
-from smplx_models import random_params, write_smplx_model
+from lslm.motion.random_smplx import random_params, write_smplx_model
 
 from lslm.errors import InvalidInputError
 from lslm.motion import Skeleton, smplx_to_joints

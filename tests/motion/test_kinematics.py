@@ -14,7 +14,7 @@ from lslm.motion.kinematics import SMPLX_TO_52
 from shared_data import PEER_DATA
 
 smplx = pytest.importorskip("smplx")
-from smplx_models import random_params, write_smplx_model  # noqa: E402
+from lslm.motion.random_smplx import random_params, write_smplx_model  # noqa: E402
 
 
 def smplx_joints(model_file: Path, params: dict, flat_hand_mean: bool) -> np.ndarray:

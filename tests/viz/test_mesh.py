@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from smplx_models import random_params, write_smplx_model
+from lslm.motion.random_smplx import random_params, write_smplx_model
 
 from lslm.errors import InvalidInputError
 from lslm.motion import smplx_to_joints

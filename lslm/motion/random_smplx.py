@@ -1,5 +1,10 @@
-"""A random SMPL-X model file with the structure of the official SMPLX_NEUTRAL.npz, built in the test
-(the real model is never shipped): what smplx and lslm's kinematics read, with random values."""
+"""A random SMPL-X model file with the structure of the official SMPLX_NEUTRAL.npz: what smplx and lslm's
+kinematics read, with random values. The real model is licensed and never shipped; tests and benchmarks
+(benchmarks/bench_fk.py) build this one where they need a model file.
+
+    path = write_smplx_model(Path(tmp) / "SMPLX_NEUTRAL.npz")
+    joints = smplx_to_joints(random_params((64,)), model_path=path)   # (64, 52, 3)
+"""
 from __future__ import annotations
 
 from pathlib import Path
