@@ -5,11 +5,32 @@
     codes = tok.encode(features, lengths)      # (B, T // 4), −1 past each clip's end
     features = tok.decode(codes)
 """
-from lslm.tokenizer.config import TokenizerConfig
-from lslm.tokenizer.losses import vqvae_loss
-from lslm.tokenizer.quantizer import EMAQuantizer, QuantizerOutput, VQQuantizer
-from lslm.tokenizer.tokenizer import Tokenizer
-from lslm.tokenizer.vqvae import VQVAE, VQVAEOutput
+from __future__ import annotations
 
-__all__ = ["VQVAE", "EMAQuantizer", "QuantizerOutput", "Tokenizer", "TokenizerConfig", "VQQuantizer",
-           "VQVAEOutput", "vqvae_loss"]
+import importlib
+
+# name → the submodule defining it, imported on first use: a torch-free submodule (a config) stays torch-free
+_EXPORTS = {
+    "TokenizerConfig": "lslm.tokenizer.config",
+    "vqvae_loss": "lslm.tokenizer.losses",
+    "EMAQuantizer": "lslm.tokenizer.quantizer",
+    "QuantizerOutput": "lslm.tokenizer.quantizer",
+    "VQQuantizer": "lslm.tokenizer.quantizer",
+    "Tokenizer": "lslm.tokenizer.tokenizer",
+    "VQVAE": "lslm.tokenizer.vqvae",
+    "VQVAEOutput": "lslm.tokenizer.vqvae",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """Import the submodule that defines `name` on first use."""
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

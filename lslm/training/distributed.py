@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -37,10 +38,8 @@ def init_distributed(device: str = "auto") -> DistInfo:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    use_cuda = torch.cuda.is_available() if device == "auto" else device.startswith("cuda")
-    if use_cuda and not torch.cuda.is_available():
-        raise ConfigError(f"train.device={device}: CUDA is not available on this machine")
-    target = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")
+    target = resolve_device(device, local_rank)
+    use_cuda = target.type == "cuda"
     if use_cuda:
         torch.cuda.set_device(target)
     if world_size > 1 and not dist.is_initialized():
@@ -49,18 +48,34 @@ def init_distributed(device: str = "auto") -> DistInfo:
     return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank, device=target)
 
 
+def resolve_device(device: str = "auto", local_rank: int | None = None) -> torch.device:
+    """The device a run trains on. "auto": CUDA when available, else CPU; "cpu", "cuda" or "cuda:N" force
+    one (a ConfigError when CUDA is asked for and missing). With `local_rank` (a torchrun process) CUDA is
+    always `cuda:local_rank`."""
+    use_cuda = torch.cuda.is_available() if device == "auto" else device.startswith("cuda")
+    if use_cuda and not torch.cuda.is_available():
+        raise ConfigError(f"train.device={device}: CUDA is not available on this machine")
+    if not use_cuda:
+        return torch.device("cpu")
+    if local_rank is not None:
+        return torch.device("cuda", local_rank)
+    return torch.device("cuda" if device == "auto" else device)
+
+
 def destroy_distributed() -> None:
     """Leave the process group (if any) so the process can exit cleanly."""
     if dist.is_initialized():
         dist.destroy_process_group()
 
 
-def local_batch_size(global_batch_size: int, info: DistInfo) -> int:
-    """Per-process batch: the global batch split evenly, so the mean over the global batch is unchanged."""
-    if global_batch_size % info.world_size:
+def local_batch_size(global_batch_size: int, info: DistInfo | int) -> int:
+    """Per-process batch: the global batch split evenly over the processes (`info`, or their number), so the
+    mean over the global batch is unchanged; a ConfigError when it does not divide."""
+    world_size = info if isinstance(info, int) else info.world_size
+    if global_batch_size % world_size:
         raise ConfigError(f"train.batch_size={global_batch_size} is not divisible by the number of processes "
-                          f"({info.world_size})")
-    return global_batch_size // info.world_size
+                          f"({world_size})")
+    return global_batch_size // world_size
 
 
 def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
@@ -92,3 +107,21 @@ def barrier() -> None:
     """Wait for every process (no-op for one process)."""
     if dist.is_initialized():
         dist.barrier()
+
+
+class ShardedBatches:
+    """Batch sampler: this process's slice of every global batch of stream positions, from `position` on,
+    endlessly (global batch g is positions [g·B, (g+1)·B); process r of W takes the r-th B/W of it)."""
+
+    def __init__(self, global_batch: int, info: DistInfo, position: int = 0):
+        self.global_batch = global_batch
+        self.local = local_batch_size(global_batch, info)
+        self.offset = info.rank * self.local
+        self.position = position
+
+    def __iter__(self) -> Iterator[list[int]]:
+        position = self.position
+        while True:
+            first = position + self.offset
+            yield list(range(first, first + self.local))
+            position += self.global_batch

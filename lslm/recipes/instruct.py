@@ -1,8 +1,9 @@
-"""Recipe: LSLM instruction tuning (paper §4.4), continuing a pretraining run.
+"""LSLM instruction tuning (paper §4.4), continuing a pretraining run.
 
     python tools/instruct.py --config configs/lslm/synthetic.yaml --init RUN/final --tune llm|mlp+llm [key=value …]
     torchrun --nproc_per_node 8 tools/instruct.py --config configs/lslm/llama3.2-3b.yaml --init RUN/final \\
         --tune llm data.root=DIR [--resume auto|PATH]
+    run_dir = run(*parse_config(["--config", "configs/lslm/synthetic.yaml", "--init", "RUN/final", "--tune", "llm"]))
 
 Samples are drawn from the training phrasings of assets/templates/instruct.json (the held-out ones are
 kept for evaluation). Tuning: llm (projector frozen) or mlp+llm. The model, its motion tokenizer and its
@@ -12,25 +13,39 @@ model's default prompt is the first instruct phrasing (or model.prompt).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import sys
 
+from lslm.recipes.pretrain import SCHEMES, LSLMRunConfig, run
 from lslm.training.config import load_config
-from lslm.training.lslm_recipe import SCHEMES, LSLMRunConfig, train
+
+__all__ = ["build_parser", "main", "parse_config", "run"]
 
 
-def main(argv: list[str] | None = None) -> Path:
-    """CLI entry point; returns the run directory."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `tools/instruct.py` / `lslm instruct`."""
     parser = argparse.ArgumentParser(description="Instruction-tune a pretrained LSLM.")
     parser.add_argument("--config", required=True, help="YAML under configs/lslm/")
     parser.add_argument("--init", required=True, help="the pretraining run's final/ (an LSLM folder)")
     parser.add_argument("--tune", required=True, choices=sorted(SCHEMES["instruct"]))
     parser.add_argument("--resume", default=None, help="'auto' (latest step_N/ in output_dir) or a checkpoint dir")
     parser.add_argument("overrides", nargs="*", help="dotted key=value overrides, e.g. train.max_steps=100")
-    args = parser.parse_intermixed_args(argv)
+    return parser
+
+
+def parse_config(argv: list[str] | None = None) -> tuple[LSLMRunConfig, str | None]:
+    """(the run's config: the YAML file, the overrides, stage=instruct, --tune and --init; --resume) of a
+    command line. `run` is the pretraining recipe's loop, which both stages share."""
+    args = build_parser().parse_intermixed_args(argv)
     cfg = load_config(LSLMRunConfig, args.config,
                       [*args.overrides, "stage=instruct", f"scheme={args.tune}", f"init={args.init}"])
-    return train(cfg, resume=args.resume)
+    return cfg, args.resume
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Instruction-tune from the command line; 0 on success (the run directory is the config's output_dir)."""
+    run(*parse_config(argv))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
