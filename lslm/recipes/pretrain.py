@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     import torch
 
     from lslm.model import LSLM, MotionTextPair, TemplateSet
-    from lslm.training.checkpoint import CheckpointManager
+    from lslm.training.checkpoint import CheckpointManager, TrainingState
     from lslm.training.distributed import DistInfo
 
 # scheme → phases; a phase is (projector trains, LLM trains)
@@ -290,16 +290,16 @@ def answer_tokens(batch: dict) -> int:
     return int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
 
 
-def check_resumable(cfg: LSLMRunConfig, checkpoint: Path, state: dict, manager: CheckpointManager) -> None:
+def check_resumable(cfg: LSLMRunConfig, checkpoint: Path, state: TrainingState, manager: CheckpointManager) -> None:
     """The checkpoint was saved by this scheme, in a phase this config agrees with, and no later `step_N/`
     of an abandoned continuation would be pruned in its place or picked by a later `--resume auto`."""
-    if state.get("scheme", cfg.scheme) != cfg.scheme:
-        raise ConfigError(f"{checkpoint}: saved by scheme {state['scheme']!r}, resumed with --scheme {cfg.scheme!r}; "
-                          "resume with the same scheme or start a new output_dir")
-    if state["phase"] > phase_at(cfg, state["step"]):
-        raise ConfigError(f"{checkpoint}: saved in the LLM phase of staged at step {state['step']}, but "
+    if state.extra["scheme"] != cfg.scheme:
+        raise ConfigError(f"{checkpoint}: saved by scheme {state.extra['scheme']!r}, resumed with --scheme "
+                          f"{cfg.scheme!r}; resume with the same scheme or start a new output_dir")
+    if state.phase > phase_at(cfg, state.step):
+        raise ConfigError(f"{checkpoint}: saved in the LLM phase of staged at step {state.step}, but "
                           f"train.stage1_steps={cfg.train.stage1_steps} puts that step in the projector phase")
-    later = [path.name for step, path in manager.step_dirs() if step > state["step"]]
+    later = [path.name for step, path in manager.step_dirs() if step > state.step]
     if later:
         raise ConfigError(f"{manager.output_dir}: {', '.join(later)} are newer than the resumed {checkpoint.name}; "
                           "move them out of the run directory, or resume from the newest")
@@ -373,10 +373,10 @@ def _setup(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> _Session:
     seed_all(cfg.train.seed)
 
     step = phase = 0
-    state: dict = {}
+    state = None
     if checkpoint is not None:
         state = load_training_state(checkpoint)
-        step, phase = state["step"], state["phase"]
+        step, phase = state.step, state.phase
         check_resumable(cfg, checkpoint, state, manager)
         model = LSLM.from_pretrained(checkpoint)
     else:
@@ -409,7 +409,7 @@ def _setup(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> _Session:
                                "skipped_no_codes": train_skipped,
                                "batches_per_epoch": stream.per_epoch, "skipped_no_gloss": stream.skipped_no_gloss,
                                "val_clips": len(val_clips), "world_size": info.world_size})
-    unlogged = state.get("loss_window", [0.0, 0.0]) if checkpoint is not None and info.is_main else [0.0, 0.0]
+    unlogged = state.unlogged if state is not None and info.is_main else [0.0, 0.0]
     return _Session(run_dir, manager, model, engine, stream, val_pairs, collate, logger, micro, step, phase, unlogged)
 
 
@@ -427,11 +427,11 @@ def _loop(s: _Session, cfg: LSLMRunConfig, info: DistInfo) -> None:
     phases = SCHEMES[cfg.stage][cfg.scheme]
 
     def save(name: str, with_state: bool) -> None:
-        window = all_reduce_sum(sums.to(info.device)).cpu().tolist() if with_state else None  # collective
+        unlogged = all_reduce_sum(sums.to(info.device)).cpu().tolist() if with_state else None  # collective
         save_checkpoint(s.manager, name, engine, model, info, with_state, step=step, phase=phase, scheme=cfg.scheme,
-                        loss_window=window)
+                        unlogged=unlogged)
 
-    sums = torch.zeros(2, dtype=torch.float64)  # loss sum over micro-batches, micro-batch count
+    sums = torch.zeros(2, dtype=torch.float64)  # loss sum over micro-batches, micro-batch count (since the last log)
     sums += torch.tensor(s.unlogged, dtype=torch.float64)  # a resumed run's train losses not logged yet
     alignment = {"alignment_weight": cfg.optim.alignment_weight,
                  "alignment_temperature": cfg.optim.alignment_temperature} if cfg.optim.alignment_weight else {}
@@ -484,13 +484,13 @@ def _loop(s: _Session, cfg: LSLMRunConfig, info: DistInfo) -> None:
 
 
 def save_checkpoint(manager: CheckpointManager, name: str, engine, model: LSLM, info: DistInfo,
-                    with_state: bool, **state) -> None:
+                    with_state: bool, *, step: int, phase: int, scheme: str, unlogged: list[float] | None) -> None:
     """Write `name/` atomically: full weights (gathered under ZeRO-3), and with_state the training state.
 
     Collective: every process calls it. DeepSpeed first writes its per-rank optimizer shards into a staging
     folder; rank 0 moves them into the checkpoint it writes and renames that into place.
     """
-    from lslm.training.checkpoint import rng_state, save_training_state
+    from lslm.training.checkpoint import TrainingState, rng_state, save_training_state
     from lslm.training.distributed import all_gather_object, barrier
     from lslm.training.engine import gathered, is_deepspeed
 
@@ -507,14 +507,14 @@ def save_checkpoint(manager: CheckpointManager, name: str, engine, model: LSLM, 
         model.save_pretrained(directory)  # replaces `directory`: the training state goes in after it
         if not with_state:
             return
-        full_state = {**state, "rng": rngs}
-        if is_deepspeed(engine):
+        state = TrainingState(step=step, rng=rngs, phase=phase, unlogged=unlogged, extra={"scheme": scheme})
+        if is_deepspeed(engine):  # DeepSpeed keeps the optimiser and schedule in its own per-rank files
             (directory / "training_state").mkdir()
             os.replace(staging / DEEPSPEED_STATE_DIR, directory / "training_state" / DEEPSPEED_STATE_DIR)
             shutil.rmtree(staging)
         else:
-            full_state["engine"] = engine.state_dict()
-        save_training_state(directory, full_state)
+            state.optimizer = engine.state_dict()
+        save_training_state(directory, state)
 
     with gathered(engine, model):
         if info.is_main:
@@ -523,23 +523,23 @@ def save_checkpoint(manager: CheckpointManager, name: str, engine, model: LSLM, 
     barrier()
 
 
-def _restore(checkpoint: Path, state: dict, engine, phase: int, info: DistInfo) -> None:
+def _restore(checkpoint: Path, state: TrainingState, engine: Any, phase: int, info: DistInfo) -> None:
     """Optimizer, schedule and RNG of a `step_N/` (the weights were loaded with the model). A checkpoint
     of the last projector step of `staged` leaves the LLM phase its fresh optimizer, as an unbroken run."""
     from lslm.training.checkpoint import set_rng_state
     from lslm.training.engine import is_deepspeed
 
-    if state["phase"] == phase and is_deepspeed(engine):
+    if state.phase == phase and is_deepspeed(engine):
         if not (checkpoint / "training_state" / DEEPSPEED_STATE_DIR).is_dir():
             raise CheckpointMismatchError(f"{checkpoint}: saved without DeepSpeed; resume it with train.deepspeed=null")
         engine.load_checkpoint(str(checkpoint / "training_state"), tag=DEEPSPEED_STATE_DIR,
                                load_module_strict=False)
-    elif state["phase"] == phase:
-        if "engine" not in state:
+    elif state.phase == phase:
+        if state.optimizer is None:
             raise CheckpointMismatchError(f"{checkpoint}: saved by DeepSpeed; resume it with the same train.deepspeed")
-        engine.load_state_dict(state["engine"])
-    if info.rank < len(state["rng"]):  # a different world size keeps the fresh seeds of the extra ranks
-        set_rng_state(state["rng"][info.rank])
+        engine.load_state_dict(state.optimizer)
+    if info.rank < len(state.rng):  # a different world size keeps the fresh seeds of the extra ranks
+        set_rng_state(state.rng[info.rank])
 
 
 def validation_loss(engine: Any, pairs: list[MotionTextPair], collate: Any, micro: int, info: DistInfo) -> float:

@@ -33,13 +33,13 @@ from lslm.training.config import OptimConfig, TrainConfig, load_config, save_con
 
 if TYPE_CHECKING:
     from lslm.data import MotionDataset
+    from lslm.training.checkpoint import TrainingState
     from lslm.data.windows import TrainWindows
     from lslm.tokenizer import VQVAE, Tokenizer
     from lslm.training.distributed import DistInfo
 
-# Summed train losses (total, recon, velocity, commit, perplexity) of the steps since the last logged row:
-# a checkpoint keeps them, so a resumed run logs the rows an unbroken one does.
-NO_UNLOGGED_STEPS = {"sums": [0.0] * 5, "steps": 0}
+# The train losses summed since the last logged row: total, recon, velocity, commit, perplexity.
+LOSS_KEYS = ("loss", "recon", "velocity", "commit", "perplexity")
 
 
 @dataclass
@@ -115,7 +115,8 @@ class _Session:
     step: int = 0
     position: int = 0  # training samples consumed
     best: float = math.inf
-    unlogged: dict = field(default_factory=lambda: NO_UNLOGGED_STEPS)
+    unlogged: list[float] = field(default_factory=lambda: [0.0] * len(LOSS_KEYS))  # a resumed run's unlogged sums
+    unlogged_steps: int = 0
 
     def save(self, name: str, write) -> None:
         """Rank 0 writes checkpoint `name`; Tokenizer() puts the model in eval mode, so restore train()."""
@@ -161,10 +162,10 @@ def _setup(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> _Session:
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     manager = CheckpointManager(run_dir, keep_last=cfg.train.keep_last)
 
-    step, position, best, unlogged = 0, 0, math.inf, NO_UNLOGGED_STEPS
     checkpoint = broadcast_object(manager.resolve_resume(resume) if info.is_main else None)
+    state = None
     if checkpoint is not None:
-        step, position, best, unlogged = _restore(checkpoint, cfg, model, optimizer, scheduler, windows, info)
+        state = _restore(checkpoint, cfg, model, optimizer, scheduler, windows, info)
     core = model
     if info.world_size > 1:
         model = DistributedDataParallel(model, device_ids=[info.device.index] if info.device.type == "cuda" else None)
@@ -173,12 +174,16 @@ def _setup(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> _Session:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(cfg, run_dir / "config.yaml")
     logger = MetricsLogger(run_dir, enabled=info.is_main, tensorboard=cfg.train.tensorboard,
-                           resume_step=step if checkpoint is not None else None)
+                           resume_step=state.step if state is not None else None)
     if checkpoint is None:
         logger.log(0, "data", {"train_clips": len(windows), "skipped_short_clips": windows.skipped,
                                "val_clips": len(val_set), "world_size": info.world_size})
-    return _Session(run_dir, info.is_main, train_set, val_set, windows, model, core, optimizer, scheduler, manager,
-                    logger, step, position, best, unlogged)
+    session = _Session(run_dir, info.is_main, train_set, val_set, windows, model, core, optimizer, scheduler,
+                       manager, logger)
+    if state is not None:
+        session.step, session.position, session.best = state.step, state.position, state.extra["best"]
+        session.unlogged, session.unlogged_steps = state.unlogged, state.unlogged_steps
+    return session
 
 
 def _loop(s: _Session, cfg: VQVAERunConfig, info: DistInfo) -> None:
@@ -188,7 +193,7 @@ def _loop(s: _Session, cfg: VQVAERunConfig, info: DistInfo) -> None:
     from tqdm import tqdm
 
     from lslm.tokenizer import vqvae_loss
-    from lslm.training.checkpoint import rng_state
+    from lslm.training.checkpoint import TrainingState, rng_state
     from lslm.training.distributed import ShardedBatches, all_gather_object, all_reduce_sum, barrier
 
     model, optimizer, scheduler, logger = s.model, s.optimizer, s.scheduler, s.logger
@@ -196,10 +201,10 @@ def _loop(s: _Session, cfg: VQVAERunConfig, info: DistInfo) -> None:
     loader = DataLoader(s.windows, batch_sampler=ShardedBatches(cfg.train.batch_size, info, position),
                         num_workers=cfg.data.num_workers)
     batches = iter(loader)
-    sums = torch.zeros(5, device=info.device)  # total, recon, velocity, commit, perplexity since last log
+    sums = torch.zeros(len(LOSS_KEYS), device=info.device)  # LOSS_KEYS summed since the last logged row
     if info.is_main:  # a resumed run's steps not logged yet (summed over processes)
-        sums += torch.tensor(s.unlogged["sums"], device=info.device)
-    logged_at = step - s.unlogged["steps"]
+        sums += torch.tensor(s.unlogged, device=info.device)
+    logged_at = step - s.unlogged_steps
     timed_from, tick = step, time.perf_counter()
     bar = tqdm(total=cfg.train.max_steps, initial=step, disable=not (info.is_main and cfg.train.progress),
                desc="vqvae", dynamic_ncols=True)
@@ -225,7 +230,7 @@ def _loop(s: _Session, cfg: VQVAERunConfig, info: DistInfo) -> None:
         if step % cfg.train.log_every == 0 or last:
             mean = all_reduce_sum(sums.clone()) / (info.world_size * (step - logged_at))
             elapsed = time.perf_counter() - tick
-            row = dict(zip(("loss", "recon", "velocity", "commit", "perplexity"), mean.tolist()))
+            row = dict(zip(LOSS_KEYS, mean.tolist()))
             row.update(lr=lr, steps_per_s=(step - timed_from) / elapsed)
             logger.log(step, "train", row)
             bar.set_postfix(loss=f"{row['loss']:.4f}", ppl=f"{row['perplexity']:.0f}")
@@ -242,11 +247,11 @@ def _loop(s: _Session, cfg: VQVAERunConfig, info: DistInfo) -> None:
                 s.best = score
                 s.save("best", partial(_write_best, step=step, metrics=metrics))
         if step % cfg.train.save_every == 0 or last:
-            state = {"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                     "data": {"position": position, "epoch": position // len(s.windows),
-                              "train_clips": len(s.windows), "seed": cfg.train.seed},
-                     "best": s.best, "rng": all_gather_object(rng_state()),
-                     "loss_window": {"sums": all_reduce_sum(sums.clone()).cpu().tolist(), "steps": step - logged_at}}
+            state = TrainingState(
+                step=step, rng=all_gather_object(rng_state()), position=position,
+                unlogged=all_reduce_sum(sums.clone()).cpu().tolist(), unlogged_steps=step - logged_at,
+                optimizer={"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+                extra={"best": s.best, "train_clips": len(s.windows), "seed": cfg.train.seed})
             s.save(f"step_{step}", partial(_write_checkpoint, state=state))
             barrier()
     bar.close()
@@ -255,7 +260,7 @@ def _loop(s: _Session, cfg: VQVAERunConfig, info: DistInfo) -> None:
     barrier()
 
 
-def _write_checkpoint(directory: Path, tokenizer: Tokenizer, state: dict) -> None:
+def _write_checkpoint(directory: Path, tokenizer: Tokenizer, state: TrainingState) -> None:
     from lslm.training.checkpoint import save_training_state
 
     tokenizer.save_pretrained(directory)
@@ -267,10 +272,9 @@ def _write_best(directory: Path, tokenizer: Tokenizer, step: int, metrics: dict)
     (directory / "val_metrics.json").write_text(json.dumps({"step": step, **metrics}, indent=1))
 
 
-def _restore(checkpoint: Path, cfg: VQVAERunConfig, model: VQVAE, optimizer, scheduler, windows: TrainWindows,
-             info: DistInfo) -> tuple[int, int, float, dict]:
-    """Load weights and training state from a `step_N/`; returns (step, data position, best score, the
-    losses not logged yet: {"sums", "steps"})."""
+def _restore(checkpoint: Path, cfg: VQVAERunConfig, model: VQVAE, optimizer: Any, scheduler: Any,
+             windows: TrainWindows, info: DistInfo) -> TrainingState:
+    """Load weights, optimiser, schedule and this process's RNG from a `step_N/`; returns its training state."""
     from lslm.tokenizer import Tokenizer
     from lslm.training.checkpoint import load_training_state, set_rng_state
 
@@ -280,15 +284,14 @@ def _restore(checkpoint: Path, cfg: VQVAERunConfig, model: VQVAE, optimizer, sch
                                       f"run:\n saved {saved.model.config}\n asked {cfg.model}")
     model.load_state_dict(saved.model.state_dict())
     state = load_training_state(checkpoint)
-    if state["data"]["train_clips"] != len(windows):
-        raise CheckpointMismatchError(f"{checkpoint}: trained on {state['data']['train_clips']} clips, "
+    if state.extra["train_clips"] != len(windows):
+        raise CheckpointMismatchError(f"{checkpoint}: trained on {state.extra['train_clips']} clips, "
                                       f"{cfg.data.root} has {len(windows)}: the data position would not resume")
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
-    if info.rank < len(state["rng"]):  # a different world size keeps the fresh seeds of the extra ranks
-        set_rng_state(state["rng"][info.rank])
-    window = state.get("loss_window", NO_UNLOGGED_STEPS)  # absent from older checkpoints
-    return state["step"], state["data"]["position"], state["best"], window
+    optimizer.load_state_dict(state.optimizer["optimizer"])
+    scheduler.load_state_dict(state.optimizer["scheduler"])
+    if info.rank < len(state.rng):  # a different world size keeps the fresh seeds of the extra ranks
+        set_rng_state(state.rng[info.rank])
+    return state
 
 
 def validate(model: VQVAE, val_set: MotionDataset, cfg: VQVAERunConfig, info: DistInfo) -> dict[str, float]:

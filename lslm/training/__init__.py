@@ -10,6 +10,7 @@ import importlib
 # name → the submodule defining it, imported on first use: a torch-free submodule (a config) stays torch-free
 _EXPORTS = {
     "CheckpointManager": "lslm.training.checkpoint",
+    "TrainingState": "lslm.training.checkpoint",
     "load_training_state": "lslm.training.checkpoint",
     "save_training_state": "lslm.training.checkpoint",
     "write_dir_atomic": "lslm.training.checkpoint",
