@@ -37,6 +37,7 @@ from safetensors.torch import save_file
 
 from lslm.checks import check_file_name, check_int, read_json
 from lslm.data.manifest import atomic_write_text, read_manifest
+from lslm.devices import resolve_device
 from lslm.errors import InvalidInputError, LslmError
 from lslm.model_folder import load_safetensors
 
@@ -171,7 +172,7 @@ def encode_dataset(tokenizer_dir: str | os.PathLike, data_dir: str | os.PathLike
             summary["splits"][split] = {"status": "empty", "clips": 0, "skipped": 0}
             continue
         if tokenizer is None:
-            device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+            device = str(resolve_device(device))
             tokenizer = Tokenizer.from_pretrained(tokenizer_dir, device=device)
             index = index or {"format": FORMAT, "format_version": FORMAT_VERSION,
                               "tokenizer": {"fingerprint": fingerprint, "codebook_size": tokenizer.num_codes,
@@ -296,7 +297,7 @@ def encode_files(tokenizer_dir: str | os.PathLike, paths: list[str | os.PathLike
 
     from lslm.tokenizer import Tokenizer
 
-    tokenizer = Tokenizer.from_pretrained(tokenizer_dir, device=device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    tokenizer = Tokenizer.from_pretrained(tokenizer_dir, device=str(resolve_device(device)))
     rows = []
     for clip_id, path in tqdm(list(zip(file_ids(paths), paths)), desc="encode", unit="clip", disable=not progress):
         try:

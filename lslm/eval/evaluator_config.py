@@ -2,9 +2,10 @@
 configuration can name them without loading the model code."""
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
+from lslm.checks import strict_from_dict
 from lslm.errors import ConfigError
 
 
@@ -46,7 +47,4 @@ class EvaluatorConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EvaluatorConfig:
         """The config `to_dict` wrote; unknown keys are a ConfigError."""
-        unknown = sorted(set(data) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ConfigError(f"EvaluatorConfig: unknown keys {unknown}")
-        return cls(**dict(data))
+        return strict_from_dict(cls, data, "EvaluatorConfig")

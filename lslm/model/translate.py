@@ -27,6 +27,7 @@ import torch
 
 from lslm.checks import check_fps, check_int, check_str
 from lslm.data.codes import file_ids, motion_file_codes, printable
+from lslm.devices import resolve_device
 from lslm.errors import InvalidInputError, LslmError
 from lslm.model.generation import DEFAULT_BATCH_SIZE, DEFAULT_GENERATION, HELD_OUT, generation_kwargs
 
@@ -95,7 +96,7 @@ def _rows(ids: list[str], codes: dict[str, torch.Tensor], errors: dict[str, str]
 def _load_model(model_dir: str | os.PathLike, device: str | None):
     from lslm.model.modeling import LSLM
 
-    return LSLM.from_pretrained(model_dir, device=device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    return LSLM.from_pretrained(model_dir, device=str(resolve_device(device)))
 
 
 def translate_split(model_dir: str | os.PathLike, data_dir: str | os.PathLike, split: str, *,

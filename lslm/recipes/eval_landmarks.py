@@ -59,12 +59,11 @@ def run(config: EvalLandmarksConfig) -> dict:
     """Retarget the split through simulated landmarks; MPJPE per condition and, with a model, scores."""
     from tqdm import tqdm
 
-    from lslm.video.retargeting import retarget
-    from lslm.video.simulate import joints_to_landmarks, simulate_landmarks
-
     from lslm.data.adapters import load_lslm
     from lslm.data.convert import clip_to_joints
     from lslm.motion import Skeleton
+    from lslm.video.retargeting import retarget
+    from lslm.video.simulate import joints_to_landmarks, simulate_landmarks
 
     corpus, out = Path(config.corpus), Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -109,10 +108,10 @@ def _translate(config: EvalLandmarksConfig, truth, front_end, rates, texts, ids)
     import torch
 
     from lslm.data.resample import resample_linear
+    from lslm.devices import resolve_device
     from lslm.eval.text import score
     from lslm.model.modeling import LSLM
     from lslm.model.translate import DEFAULT_GENERATION, translate_codes
-    from lslm.training.distributed import resolve_device
 
     model = LSLM.from_pretrained(config.model, device=str(resolve_device("auto")))
     tok = model.motion_tokenizer

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lslm.devices import resolve_device
 from lslm.errors import ConfigError, InvalidInputError, LslmError
 
 if TYPE_CHECKING:
@@ -212,11 +213,10 @@ def raw_clip_joints(raw_dir: str | Path, ids: list[str], fps: float) -> list[np.
 
 
 def _load_model(path: str, device: str | None):
-    import torch
 
     from lslm.model.modeling import LSLM
 
-    return LSLM.from_pretrained(path, device=device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    return LSLM.from_pretrained(path, device=str(resolve_device(device)))
 
 
 def run(config: ProduceConfig) -> ProduceResult:

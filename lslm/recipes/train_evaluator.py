@@ -95,9 +95,9 @@ def run(cfg: EvaluatorRunConfig) -> Path:
 
     from lslm.data import MotionDataset, collate_motion
     from lslm.data.windows import TrainCrops
+    from lslm.devices import resolve_device
     from lslm.eval.evaluator import MotionEvaluator, build_vocab, contrastive_loss, dataset_fingerprint
     from lslm.training.checkpoint import seed_all
-    from lslm.training.distributed import resolve_device
     from lslm.training.logging import MetricsLogger
     from lslm.training.schedule import lr_factor
 

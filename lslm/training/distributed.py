@@ -6,13 +6,14 @@ recipes call them unconditionally. The backend is NCCL on GPUs and gloo on CPU.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.distributed as dist
 
+from lslm.devices import resolve_device
 from lslm.errors import ConfigError
 
 
@@ -46,20 +47,6 @@ def init_distributed(device: str = "auto") -> DistInfo:
         dist.init_process_group(backend="nccl" if use_cuda else "gloo",
                                 device_id=target if use_cuda else None)
     return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank, device=target)
-
-
-def resolve_device(device: str = "auto", local_rank: int | None = None) -> torch.device:
-    """The device a run trains on. "auto": CUDA when available, else CPU; "cpu", "cuda" or "cuda:N" force
-    one (a ConfigError when CUDA is asked for and missing). With `local_rank` (a torchrun process) CUDA is
-    always `cuda:local_rank`."""
-    use_cuda = torch.cuda.is_available() if device == "auto" else device.startswith("cuda")
-    if use_cuda and not torch.cuda.is_available():
-        raise ConfigError(f"train.device={device}: CUDA is not available on this machine")
-    if not use_cuda:
-        return torch.device("cpu")
-    if local_rank is not None:
-        return torch.device("cuda", local_rank)
-    return torch.device("cuda" if device == "auto" else device)
 
 
 def destroy_distributed() -> None:
@@ -125,3 +112,7 @@ class ShardedBatches:
             first = position + self.offset
             yield list(range(first, first + self.local))
             position += self.global_batch
+
+
+__all__ = ["DistInfo", "ShardedBatches", "all_gather_object", "all_reduce_sum", "barrier", "broadcast_object",
+           "destroy_distributed", "init_distributed", "local_batch_size"]
