@@ -30,7 +30,7 @@ from pathlib import Path
 
 from omegaconf import MISSING
 
-from lslm.errors import InvalidInputError, LslmError
+from lslm.errors import InvalidInputError
 from lslm.eval.reader_configs import SOURCES, CeilingConfig, ProbeConfig
 
 TRANSLATION_KEYS = ("bleu1", "bleu4", "rouge_l", "cider", "wer", "ins", "del")
@@ -232,12 +232,9 @@ def parse_config(argv: list[str] | None = None) -> DiagnoseConfig:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse `[--config YAML] key=value …` into a DiagnoseConfig and run it; 2 on bad input."""
-    try:
-        run(parse_config(argv))
-    except LslmError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return 0
+    from lslm.recipes import exit_status
+
+    return exit_status(lambda: run(parse_config(argv)))
 
 
 if __name__ == "__main__":

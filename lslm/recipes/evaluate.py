@@ -186,14 +186,9 @@ def parse_config(argv: list[str] | None = None) -> EvaluateConfig:
 
 def main(argv: list[str] | None = None) -> int:
     """Evaluate from the command line: 0 on success, 2 for unusable arguments or inputs."""
-    from lslm.errors import LslmError
+    from lslm.recipes import exit_status
 
-    try:
-        run(parse_config(argv))
-    except LslmError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return 0
+    return exit_status(lambda: run(parse_config(argv)))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lslm.recipes.pretrain import SCHEMES, LSLMRunConfig, run
+from lslm.recipes.pretrain import SCHEMES, LSLMRunConfig, run, stage_parser
 from lslm.training.config import load_config
 
 __all__ = ["build_parser", "main", "parse_config", "run"]
@@ -23,13 +23,11 @@ __all__ = ["build_parser", "main", "parse_config", "run"]
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of `tools/instruct.py` / `lslm instruct`."""
-    parser = argparse.ArgumentParser(description="Instruction-tune a pretrained LSLM.")
-    parser.add_argument("--config", required=True, help="YAML under configs/lslm/")
-    parser.add_argument("--init", required=True, help="the pretraining run's final/ (an LSLM folder)")
-    parser.add_argument("--tune", required=True, choices=sorted(SCHEMES["instruct"]))
-    parser.add_argument("--resume", default=None, help="'auto' (latest step_N/ in output_dir) or a checkpoint dir")
-    parser.add_argument("overrides", nargs="*", help="dotted key=value overrides, e.g. train.max_steps=100")
-    return parser
+    def stage_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--init", required=True, help="the pretraining run's final/ (an LSLM folder)")
+        parser.add_argument("--tune", required=True, choices=sorted(SCHEMES["instruct"]))
+
+    return stage_parser("Instruction-tune a pretrained LSLM.", stage_arguments)
 
 
 def parse_config(argv: list[str] | None = None) -> tuple[LSLMRunConfig, str | None]:

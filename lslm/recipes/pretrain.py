@@ -48,6 +48,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from omegaconf import MISSING
@@ -323,16 +324,13 @@ def check_run_config(cfg: LSLMRunConfig) -> None:
 def run(cfg: LSLMRunConfig, resume: str | None = None) -> Path:
     """Train (or resume: 'auto' or a `step_N/`) one run; every process of a torchrun / deepspeed job calls
     this. Returns the run directory."""
-    from lslm.training.distributed import destroy_distributed, init_distributed
+    from lslm.training.distributed import process_group
 
     check_run_config(cfg)
-    info = init_distributed(cfg.train.device)
-    try:
+    with process_group(cfg.train.device) as info:
         session = _setup(cfg, resume, info)
         _loop(session, cfg, info)
         return session.run_dir
-    finally:
-        destroy_distributed()
 
 
 @dataclass
@@ -574,14 +572,20 @@ def _validation_loss(engine: Any, pairs: list[MotionTextPair], collate: Any, mic
     return float(totals[0] / totals[1])
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line of `tools/pretrain.py` / `lslm pretrain`."""
-    parser = argparse.ArgumentParser(description="Pretrain an LSLM (motion–text alignment).")
+def stage_parser(description: str, stage_arguments: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
+    """The command line of an LSLM training stage: --config, the stage's own arguments, --resume, overrides."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--config", required=True, help="YAML under configs/lslm/")
-    parser.add_argument("--scheme", required=True, choices=sorted(SCHEMES["pretrain"]))
+    stage_arguments(parser)
     parser.add_argument("--resume", default=None, help="'auto' (latest step_N/ in output_dir) or a checkpoint dir")
     parser.add_argument("overrides", nargs="*", help="dotted key=value overrides, e.g. train.max_steps=100")
     return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `tools/pretrain.py` / `lslm pretrain`."""
+    return stage_parser("Pretrain an LSLM (motion–text alignment).", lambda parser: parser.add_argument(
+        "--scheme", required=True, choices=sorted(SCHEMES["pretrain"])))
 
 
 def parse_config(argv: list[str] | None = None) -> tuple[LSLMRunConfig, str | None]:

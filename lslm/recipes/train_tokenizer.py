@@ -86,15 +86,12 @@ def main(argv: list[str] | None = None) -> int:
 def run(cfg: VQVAERunConfig, resume: str | None = None) -> Path:
     """Train (or resume: 'auto' or a `step_N/`) one run; every process of a torchrun job calls this.
     Returns the run directory."""
-    from lslm.training.distributed import destroy_distributed, init_distributed
+    from lslm.training.distributed import process_group
 
-    info = init_distributed(cfg.train.device)
-    try:
+    with process_group(cfg.train.device) as info:
         session = _setup(cfg, resume, info)
         _loop(session, cfg, info)
         return session.run_dir
-    finally:
-        destroy_distributed()
 
 
 @dataclass

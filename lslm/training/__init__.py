@@ -5,7 +5,7 @@ typed `run(config)` and a `main(argv)` that `tools/*.py` wrap. See docs/training
 """
 from __future__ import annotations
 
-import importlib
+from lslm.lazy import lazy_exports
 
 # name → the submodule defining it, imported on first use: a torch-free submodule (a config) stays torch-free
 _EXPORTS = {
@@ -24,16 +24,4 @@ _EXPORTS = {
     "read_metrics": "lslm.training.logging",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    """Import the submodule that defines `name` on first use."""
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

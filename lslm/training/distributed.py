@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,16 @@ def init_distributed(device: str = "auto") -> DistInfo:
         dist.init_process_group(backend="nccl" if use_cuda else "gloo",
                                 device_id=target if use_cuda else None)
     return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank, device=target)
+
+
+@contextmanager
+def process_group(device: str = "auto") -> Iterator[DistInfo]:
+    """`init_distributed(device)` for the body of a run, `destroy_distributed()` after it, even on error."""
+    info = init_distributed(device)
+    try:
+        yield info
+    finally:
+        destroy_distributed()
 
 
 def destroy_distributed() -> None:
@@ -115,4 +126,4 @@ class ShardedBatches:
 
 
 __all__ = ["DistInfo", "ShardedBatches", "all_gather_object", "all_reduce_sum", "barrier", "broadcast_object",
-           "destroy_distributed", "init_distributed", "local_batch_size"]
+           "destroy_distributed", "init_distributed", "local_batch_size", "process_group"]
