@@ -76,12 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """`python tools/encode_dataset.py`: 0 when codes are cached (or files encoded), 1 when no split (file) has
     any clip, 2 on bad input."""
+    parser = build_parser()
+    args = parser.parse_args(argv)  # before any heavy import: --help answers at once
     from lslm.data.codes import INDEX_NAME
     from lslm.data.convert import convert_overrides
     from lslm.errors import LslmError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     if bool(args.data) == bool(args.inputs):
         parser.error("give --data DIR or --inputs FILE ..., not both")
     if args.inputs and not args.out:
