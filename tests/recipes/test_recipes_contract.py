@@ -1,5 +1,6 @@
-"""The recipes' contract: importing any `lslm.recipes.<name>` (and its --help) loads no torch, transformers or mediapipe (heavy
-imports wait for `run`), and every recipe has `build_parser`, `main` and `run`, and a one-line description."""
+"""The recipes' contract: importing any `lslm.recipes.<name>` (and its --help) loads no torch, transformers or
+mediapipe (heavy imports wait for `run`), and every recipe has `build_parser`, `main`, `run` and a one-line
+description."""
 from __future__ import annotations
 
 import ast
