@@ -23,7 +23,7 @@ WORDS = ["i", "you", "we", "they", "go", "come", "see", "want", "learn", "sign",
 
 def random_text_tokenizer(seed: int = 0):
     """(BPE tokenizer of ~1k tokens, its training sentences): random sentences of WORDS, trained in memory."""
-    from lslm.training.base_lm import train_text_tokenizer
+    from lslm.model.base_lm import train_text_tokenizer
 
     rng = random.Random(seed)
     texts = [" ".join(rng.choices(WORDS, k=rng.randint(3, 12))) for _ in range(2000)]
@@ -47,7 +47,7 @@ def random_motion_tokenizer(codebook_size: int = 1024, code_dim: int = 512, seed
 def tiny_lslm(hidden: int = 256, layers: int = 4, codebook_size: int = 1024, code_dim: int = 512, seed: int = 0):
     """A random-weight LSLM built in memory (nothing downloaded): BPE + Llama + a motion tokenizer."""
     from lslm.model import LSLM, LSLMConfig
-    from lslm.training.base_lm import BaseLMConfig, build_base_lm
+    from lslm.model.base_lm import BaseLMConfig, build_base_lm
 
     text_tokenizer, texts = random_text_tokenizer(seed)
     torch.manual_seed(seed)

@@ -10,7 +10,7 @@
 The LLM has random weights and the shape of the paper's base model (`--shape llama3.2-3b` or
 `qwen2.5-3b`: layers, widths, heads, vocabulary and tied embeddings of the public configs; nothing is
 downloaded), or the demo's base LM (`demo`). The motion tokenizer has the paper's codebook (1024 × 512),
-the projector is the paper's. The step is the recipe's own: `lslm.training.lslm_recipe.build_engine`
+the projector is the paper's. The step is the recipe's own: `lslm.recipes.pretrain.build_engine`
 (deepspeed.initialize with the filled JSON, AdamW with the projector's and the LLM's learning rates) on
 the parameters `--scheme` trains (mlp: the projector; joint: both). Each process takes `--batch` rows of
 `--seq-len` tokens, `--codes` of them motion codes spliced in; a text-only batch of the same length runs
@@ -31,14 +31,8 @@ from bench_splice import batches, random_motion_tokenizer, random_text_tokenizer
 
 from lslm.model import LSLM, LSLMConfig
 from lslm.training.distributed import destroy_distributed, init_distributed
-from lslm.training.lslm_recipe import (
-    SCHEMES,
-    LSLMRunConfig,
-    LSLMTrainConfig,
-    build_engine,
-    prepare_model,
-    resolve_precision,
-)
+from lslm.recipes.pretrain import SCHEMES, LSLMRunConfig, LSLMTrainConfig, build_engine, prepare_model
+from lslm.training.engine import resolve_precision
 
 # The public configs' fields that set a step's cost (rope scaling and token ids do not).
 SHAPES = {

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import math
 import numbers
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-from lslm.errors import InvalidInputError
+from lslm.errors import ConfigError, InvalidInputError
 
 # Frame rates lslm accepts. Sign and mocap data is 24-120 fps (up to 250 for some optical mocap); a rate
 # outside this range is a unit mistake or a corrupt field, and resampling to or from it would make a clip
@@ -155,3 +156,18 @@ def _real(value: Any) -> float | None:
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+T = TypeVar("T")
+
+
+def strict_from_dict(cls: type[T], data: Any, where: str) -> T:
+    """`cls(**data)` for the dataclass `cls` from a mapping (a JSON object, an OmegaConf node); a value that is
+    not a mapping, or a key `cls` does not have, is a ConfigError naming `where` and the known keys."""
+    if not hasattr(data, "keys"):
+        raise ConfigError(f"{where}: expected an object of fields, got {type(data).__name__}")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {unknown}; known keys are {sorted(known)}")
+    return cls(**dict(data))

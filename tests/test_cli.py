@@ -19,12 +19,9 @@ from lslm import __version__, cli
 
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "transformers", "deepspeed", "mediapipe", "gradio")
-# Verbs whose module still imports torch (or more) at module level, measured before the #15 layout branch
-# moves them into light lslm.recipes modules (heavy imports inside run): their help is checked, not timed.
-# Empty this set as they move; a verb listed here that is light again fails nothing, so keep it current.
-NOT_YET_LIGHT = {"demo", "synthetic", "train-tokenizer", "eval-tokenizer", "train-evaluator", "train-base-lm",
-                 "pretrain", "instruct", "ablate", "sweep-codebook", "encode", "translate", "render",
-                 "estimate", "eval-landmarks", "diagnose", "produce"}
+# Verbs whose module still imports torch (or more) at module level: their help is checked, not timed.
+# Every recipe is light since the #15 layout (tests/recipes/test_recipes_contract.py checks them all).
+NOT_YET_LIGHT: set[str] = set()
 PENDING = [v for v in cli.VERBS if v in NOT_YET_LIGHT]
 LIGHT = [v for v in cli.VERBS if v not in NOT_YET_LIGHT]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lslm.demo import TOKENIZER_KEYS, TRANSLATION_KEYS, main
+from lslm.recipes.demo import TOKENIZER_KEYS, TRANSLATION_KEYS, parse_config, run
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -20,7 +20,7 @@ def in_repo(monkeypatch):
 
 def test_tiny_demo_runs_every_stage(tmp_path, in_repo):
     out = tmp_path / "demo"
-    results = main(["--size", "tiny", "--out", str(out)])
+    results = run(parse_config(["--size", "tiny", "--out", str(out)]))
     assert list(results) == ["corpus", "data", "render", "tokenizer", "translation", "diagnose", "production"]
     assert results["data"]["skipped"] == 0 and results["data"]["splits"]["test"] == 8
     assert set(TOKENIZER_KEYS) <= set(results["tokenizer"]) and results["tokenizer"]["evaluator"]["name"]
@@ -46,5 +46,5 @@ def test_tiny_demo_runs_every_stage(tmp_path, in_repo):
         assert (out / path).is_file(), path
 
     stamp = os.stat(out / "lslm" / "final" / "lslm_config.json").st_mtime_ns
-    assert main(["--size", "tiny", "--out", str(out)])["translation"] == translation  # stages reused
+    assert run(parse_config(["--size", "tiny", "--out", str(out)]))["translation"] == translation  # stages reused
     assert os.stat(out / "lslm" / "final" / "lslm_config.json").st_mtime_ns == stamp

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lslm.devices import resolve_device
 from lslm.errors import ConfigError, InvalidInputError
 
 EXAMPLE_COUNT = 4  # examples offered from a dataset's test split
@@ -82,7 +83,7 @@ class AppModels:
         producer that is not a vocabulary-mode LSLM is a ConfigError."""
         from lslm.model import LSLM
 
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        device = str(resolve_device(device))
         translator = LSLM.from_pretrained(model, device=device)
         loaded = None
         if producer is not None:

@@ -13,7 +13,7 @@ where the fingerprint is the sha256 of the tokenizer's config.json and model.saf
 digits). Re-running with the same tokenizer skips the splits whose manifest rows are unchanged; another
 tokenizer gets its own folder.
 
-    python tools/encode_dataset.py --tokenizer runs/vq/final --data data/synthetic
+    python tools/encode_dataset.py --tokenizer runs/vq/final --data data/synthetic     (lslm.recipes.encode)
     clips = load_codes("data/synthetic", "runs/vq/final", "train")   # [CodedClip(id, codes, text, gloss)]
 
 Raw motion files of any input format (SignAvatars `.pkl`, SMPLer-X folders, Motion-X / joints / feature
@@ -24,7 +24,6 @@ codes written as JSONL, one {"id", "codes"} (or {"id", "error"}) row per file:
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -37,8 +36,8 @@ import torch
 from safetensors.torch import save_file
 
 from lslm.checks import check_file_name, check_int, read_json
-from lslm.cpu_memory import keep_freed_memory
 from lslm.data.manifest import atomic_write_text, read_manifest
+from lslm.devices import resolve_device
 from lslm.errors import InvalidInputError, LslmError
 from lslm.model_folder import load_safetensors
 
@@ -173,7 +172,7 @@ def encode_dataset(tokenizer_dir: str | os.PathLike, data_dir: str | os.PathLike
             summary["splits"][split] = {"status": "empty", "clips": 0, "skipped": 0}
             continue
         if tokenizer is None:
-            device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+            device = str(resolve_device(device))
             tokenizer = Tokenizer.from_pretrained(tokenizer_dir, device=device)
             index = index or {"format": FORMAT, "format_version": FORMAT_VERSION,
                               "tokenizer": {"fingerprint": fingerprint, "codebook_size": tokenizer.num_codes,
@@ -298,7 +297,7 @@ def encode_files(tokenizer_dir: str | os.PathLike, paths: list[str | os.PathLike
 
     from lslm.tokenizer import Tokenizer
 
-    tokenizer = Tokenizer.from_pretrained(tokenizer_dir, device=device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    tokenizer = Tokenizer.from_pretrained(tokenizer_dir, device=str(resolve_device(device)))
     rows = []
     for clip_id, path in tqdm(list(zip(file_ids(paths), paths)), desc="encode", unit="clip", disable=not progress):
         try:
@@ -310,49 +309,3 @@ def encode_files(tokenizer_dir: str | os.PathLike, paths: list[str | os.PathLike
     atomic_write_text(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     skipped = [r for r in rows if "error" in r]
     return {"out": str(out), "clips": len(rows) - len(skipped), "skipped": skipped}
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python tools/encode_dataset.py`: 0 when codes are cached (or files encoded), 1 when no split (file) has
-    any clip, 2 on bad input."""
-    from lslm.data.convert import add_convert_arguments, convert_overrides, input_formats
-
-    parser = argparse.ArgumentParser(description="Cache a prepared dataset's motion codes for one tokenizer, "
-                                     "or write the codes of raw motion files.")
-    parser.add_argument("--tokenizer", required=True, help="tokenizer folder (Tokenizer.save_pretrained)")
-    parser.add_argument("--data", help="prepared dataset folder")
-    parser.add_argument("--splits", nargs="+", default=["train", "val", "test"])
-    parser.add_argument("--inputs", nargs="+", help="raw motion files of any format (instead of --data)")
-    parser.add_argument("--out", help="with --inputs: JSONL output, one {id, codes} row per file")
-    parser.add_argument("--format", choices=input_formats(), help="format of --inputs (default: detected per file)")
-    add_convert_arguments(parser)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--device", default=None, help="default: cuda when available, else cpu")
-    parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
-    if bool(args.data) == bool(args.inputs):
-        parser.error("give --data DIR or --inputs FILE ..., not both")
-    if args.inputs and not args.out:
-        parser.error("--inputs needs --out FILE.jsonl")
-    keep_freed_memory()  # batched encoding on CPU page-faults less (lslm.cpu_memory)
-    try:
-        if args.inputs:
-            result = encode_files(args.tokenizer, args.inputs, args.out, fps=args.source_fps, fmt=args.format,
-                                  convert=convert_overrides(args), device=args.device, progress=not args.no_progress)
-        else:
-            summary = encode_dataset(args.tokenizer, args.data, args.splits, args.batch_size, args.device,
-                                     progress=not args.no_progress)
-    except LslmError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if args.inputs:
-        for row in result["skipped"]:
-            print(f"skipped {row['id']}: {row['error']}", file=sys.stderr)
-        print(f"encoded {result['clips']} files, skipped {len(result['skipped'])}; wrote {result['out']}")
-        return 0 if result["clips"] else 1
-    print(f"codes cache: {summary['cache']}")
-    for split, s in summary["splits"].items():
-        print(f"  {split}: {s['status']}, {s['clips']} clips, {s['skipped']} skipped")
-    if any(s["skipped"] for s in summary["splits"].values()):
-        print(f"  skipped clips and reasons: {Path(summary['cache']) / INDEX_NAME}")
-    return 0 if any(s["clips"] for s in summary["splits"].values()) else 1

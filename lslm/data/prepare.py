@@ -1,7 +1,8 @@
 """Build a prepared dataset folder from a published format (docs/data.md).
 
-    python data_prep/prepare_dataset.py --format signavatars --input PKL_DIR --output data/how2sign \
-        --split-csv how2sign_realigned_train.csv how2sign_realigned_val.csv how2sign_realigned_test.csv
+    report = prepare("signavatars", "PKL_DIR", "data/how2sign", ["how2sign_realigned_train.csv", …])
+
+The command line is `lslm.recipes.prepare` (data_prep/prepare_dataset.py).
 
 Per clip (lslm.data.convert, the path translate and encode_dataset take for raw files): read and validate
 (lslm.data.adapters) → camera translation policy (--translation) → resample to --fps → joints (SMPL-X FK,
@@ -12,10 +13,7 @@ its reason in report.json, with what the adapters repaired.
 """
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sys
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -28,7 +26,6 @@ from lslm.data.adapters import ADAPTERS
 from lslm.data.convert import (
     DEFAULT_TRANSLATION,
     ConvertOptions,
-    add_convert_arguments,
     clip_features,
     read_clip,
 )
@@ -41,7 +38,7 @@ from lslm.data.manifest import (
     split_from_filename,
     write_jsonl,
 )
-from lslm.errors import ConfigError, InvalidInputError, LslmError
+from lslm.errors import ConfigError, InvalidInputError
 
 FORMAT_VERSION = 1
 FEATURES_DIR = "features"
@@ -389,68 +386,3 @@ def _check_resume(output: Path, opts: Options) -> None:
 
 def _body_model(opts: Options) -> str:
     return opts.convert.model_path or "lslm rest skeleton (no SMPL-X model)"
-
-
-def print_summary(report: dict, output: Path, file=None) -> None:
-    file = file or sys.stdout
-    counts = report["counts"]
-    print(f"prepared {counts['converted']} clips ({counts['frames']} frames) in {output}; "
-          f"splits {counts['splits']}; resumed {counts['resumed']}; skipped {counts['skipped']}", file=file)
-    for error, n in report["skipped_by_error"].items():
-        print(f"  skipped {n} × {error}", file=file)
-    for item in report["skipped"][:10]:
-        print(f"    {item['id']}: {item['error']}: {item['message']}", file=file)
-    if counts["skipped"] > 10:
-        print(f"    … all in {output / 'report.json'}", file=file)
-    for csv_path, c in report.get("split_files", {}).items():
-        print(f"  split file {csv_path} ({c['split']}): {c['rows']} rows, {c['repaired']} with mojibake repaired",
-              file=file)
-    totals = report.get("repairs", {}).get("totals", {})
-    if totals:
-        print("  repaired: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in totals.items())
-              + f" ({len(report['repairs']['clips'])} clips)", file=file)
-    for warning in report["warnings"]:
-        print(f"  warning: {warning}", file=file)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="prepare_dataset", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--format", required=True, choices=sorted(ADAPTERS))
-    p.add_argument("--input", required=True, help="folder with the clips (lslm: the folder with manifest.jsonl)")
-    p.add_argument("--output", required=True, help="prepared dataset folder (created; re-run to resume)")
-    p.add_argument("--split-csv", nargs="+", default=[], metavar="[SPLIT=]FILE",
-                   help="How2Sign/SignAvatars split files (tab-separated, SENTENCE_NAME, SENTENCE); the split "
-                        "comes from the file name (…_train.csv) unless given as SPLIT=FILE")
-    p.add_argument("--exclude", metavar="FILE", help="clip ids to leave out, one per line (# comments)")
-    p.add_argument("--fps", type=float, default=30.0, help="output frame rate (default 30)")
-    add_convert_arguments(p)
-    p.add_argument("--target-skeleton", help="JSON with target offsets (default: lslm's rest skeleton)")
-    p.add_argument("--compat", action=argparse.BooleanOptionalAction, default=True,
-                   help="reproduce the reference facing-direction hip swap (default on; see docs/data.md)")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    p.add_argument("--stats-max-frames", type=int, default=2_000_000,
-                   help="fit the normalizer on at most this many (evenly strided) train frames")
-    p.add_argument("--no-progress", action="store_true")
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        report = prepare(args.format, args.input, args.output, args.split_csv, fps=args.fps,
-                         source_fps=args.source_fps, model_path=args.smplx_model,
-                         flat_hand_mean=args.flat_hand_mean, compat=args.compat,
-                         target_skeleton=args.target_skeleton, workers=args.workers,
-                         stats_max_frames=args.stats_max_frames, progress=not args.no_progress,
-                         translation=args.translation, signavatars_params=args.signavatars_params,
-                         invalid_hands=args.invalid_hands, exclude=args.exclude)
-    except LslmError as e:  # unusable arguments or inputs as a whole (clips are skipped, not raised)
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    print_summary(report, Path(args.output))
-    return 0 if report["counts"]["converted"] else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,7 +4,7 @@ A perfect motion reader hands the LLM every sign; what it can still get wrong is
 unsaid (the synthetic grammar picks "a" or "the", "is" or "was" ...) and what the LM cannot compose. So the
 ceiling of motion → English is the score of the same base LM, trained for the same budget on gloss →
 English pairs of the training split, translating the test split's true glosses. The prompt is the
-base LM's chat format around GLOSS_PROMPT; training is `lslm.training.base_lm.fit_causal_lm` (AdamW,
+base LM's chat format around GLOSS_PROMPT; training is `lslm.model.base_lm.fit_causal_lm` (AdamW,
 warm-up, cosine; loss on the answer and its end token), decoding greedy.
 
     translator = train_gloss_translator("runs/demo/base_lm", [(gloss, text), ...], CeilingConfig())
@@ -24,21 +24,8 @@ from pathlib import Path
 import torch
 
 from lslm.errors import InvalidInputError
-from lslm.training.base_lm import CHAT_REQUESTS, GLOSS_PROMPT, chat_prompt_ids, fit_causal_lm
-
-
-
-@dataclass(frozen=True)
-class CeilingConfig:
-    """Training of the gloss reader; the defaults are the demo's instruction tuning (configs/lslm/synthetic.yaml):
-    2500 steps of 16, LLM rate 1e-3, 100 warm-up steps, cosine."""
-
-    steps: int = 2500
-    batch_size: int = 16
-    lr: float = 1e-3
-    warmup: int = 100
-    weight_decay: float = 0.0
-    seed: int = 0
+from lslm.eval.reader_configs import CeilingConfig
+from lslm.model.base_lm import CHAT_REQUESTS, GLOSS_PROMPT, chat_prompt_ids, fit_causal_lm
 
 
 @dataclass

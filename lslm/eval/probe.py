@@ -29,24 +29,10 @@ import torch
 from torch import nn
 
 from lslm.errors import InvalidInputError
+from lslm.eval.reader_configs import SOURCES, ProbeConfig
 
 if TYPE_CHECKING:
     from lslm.tokenizer import Tokenizer
-
-SOURCES = ("features", "latents", "codes")
-
-
-@dataclass(frozen=True)
-class ProbeConfig:
-    """The reader's size and its training (Adam, constant rate, random batches of train clips)."""
-
-    hidden: int = 64
-    layers: int = 3
-    dropout: float = 0.1
-    steps: int = 1000
-    batch_size: int = 32
-    lr: float = 2e-3
-    seed: int = 0
 
 
 class GlossVocab:

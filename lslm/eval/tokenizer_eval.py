@@ -1,19 +1,15 @@
-"""`python tools/eval_tokenizer.py`: how well a motion tokenizer reconstructs a split (docs/evaluation.md).
+"""How well a motion tokenizer reconstructs a split (docs/evaluation.md); the command line is
+`lslm.recipes.eval_tokenizer` (tools/eval_tokenizer.py).
 
-    python tools/eval_tokenizer.py --tokenizer runs/tok/final --data DIR --split test \\
-        [--evaluator runs/evaluator] [--out DIR] [--renders 3]
+    doc, kept = evaluate_tokenizer(Tokenizer.from_pretrained("runs/tok/final"), "DATA", "test", evaluator)
 
 Every clip is reconstructed whole: its raw features are cropped to whole codes (T // 4 · 4 rows), encoded,
 decoded, and both the cropped original and the reconstruction go through `features_to_joints`; joint
 errors compare the two joint sequences (metres → mm). FID and diversity use the motion embedding of a
 trained evaluator (lslm.eval.evaluator), which the report names by name, version and fingerprint.
-Writes OUT/tokenizer_metrics.json, OUT/tokenizer_metrics.md and OUT/renders/<id>.gif (original |
-reconstruction side by side).
 """
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +132,8 @@ def evaluate_tokenizer(tokenizer: Tokenizer, data_root: str | Path, split: str =
     return doc, kept
 
 
-def _fmt(value: Any, digits: int = 2) -> str:
+def format_value(value: Any, digits: int = 2) -> str:
+    """A metric as a report cell: "—" for None, floats to `digits` places."""
     return "—" if value is None else f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
@@ -153,7 +150,7 @@ def markdown_report(doc: dict, renders: list[str]) -> str:
     unavailable = doc["unavailable"]
 
     def cell(key: str, digits: int = 2) -> str:
-        return unavailable[key] if key in unavailable else _fmt(doc[key], digits)
+        return unavailable[key] if key in unavailable else format_value(doc[key], digits)
 
     header = ["MPJPE (mm)", "PA-MPJPE (mm)", f"Accel. error ({ACCEL_UNIT})", "FID", "Diversity (recon)",
               "Diversity (real)", "Codebook usage", "Perplexity"]
@@ -174,52 +171,3 @@ def markdown_report(doc: dict, renders: list[str]) -> str:
     if renders:
         lines += ["## Renders (original | reconstruction)", ""] + [f"![{r}]({r})" for r in renders] + [""]
     return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> dict:
-    """CLI entry point; returns the metrics document."""
-    parser = argparse.ArgumentParser(description="Reconstruction metrics of a motion tokenizer on a dataset split.")
-    parser.add_argument("--tokenizer", required=True, help="tokenizer folder (or a training run with final/)")
-    parser.add_argument("--data", required=True, help="prepared dataset folder")
-    parser.add_argument("--split", default="test")
-    parser.add_argument("--evaluator", default=None, help="evaluator folder (tools/train_evaluator.py); "
-                        "without it FID and diversity are unavailable")
-    parser.add_argument("--out", default=None, help="output folder (default: TOKENIZER/eval_SPLIT)")
-    parser.add_argument("--renders", type=int, default=3, help="original-vs-reconstruction GIFs of the first N clips")
-    parser.add_argument("--render-stride", type=int, default=2, help="draw every N-th frame in renders")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--max-clips", type=int, default=0, help="only the first N clips of the split (0 = all)")
-    parser.add_argument("--diversity-pairs", type=int, default=300)
-    parser.add_argument("--device", default="cpu")
-    args = parser.parse_args(argv)
-
-    tok_dir = resolve_tokenizer_dir(args.tokenizer)
-    tokenizer = Tokenizer.from_pretrained(tok_dir, device=args.device)
-    evaluator = None if args.evaluator is None else MotionEvaluator.from_pretrained(args.evaluator, args.device)
-    doc, kept = evaluate_tokenizer(tokenizer, args.data, args.split, evaluator, args.batch_size, args.max_clips,
-                                   args.diversity_pairs, keep_joints=max(args.renders, 0))
-    doc["tokenizer"]["path"] = str(tok_dir.resolve())
-    if doc["evaluator"] is not None:
-        doc["evaluator"]["path"] = str(Path(args.evaluator).resolve())
-    out = Path(args.out) if args.out else tok_dir / f"eval_{args.split}"
-    out.mkdir(parents=True, exist_ok=True)
-    renders = []
-    if kept:
-        from lslm.viz import render_motion
-
-        for clip in kept:
-            name = f"renders/{clip['id']}.gif"
-            render_motion([clip["original"], clip["reconstruction"]], out / name,
-                          captions=["original", "reconstruction"], fps=tokenizer.fps, stride=args.render_stride,
-                          title=clip["text"] or clip["id"])
-            renders.append(name)
-    doc["renders"] = renders
-    (out / "tokenizer_metrics.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out / "tokenizer_metrics.md").write_text(markdown_report(doc, renders), encoding="utf-8")
-    print(f"wrote {out / 'tokenizer_metrics.json'}: MPJPE {_fmt(doc['mpjpe_mm'])} mm, PA-MPJPE "
-          f"{_fmt(doc['pa_mpjpe_mm'])} mm, FID {doc['unavailable'].get('fid', _fmt(doc['fid'], 3))}, "
-          f"{doc['counts']['clips']} clips ({doc['counts']['skipped']} skipped)")
-    return doc
-
-
-__all__ = ["evaluate_tokenizer", "evaluator_line", "main", "markdown_report", "resolve_tokenizer_dir"]

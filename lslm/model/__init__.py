@@ -6,44 +6,31 @@
     loss = model(**batch).loss
     model.generate(codes=codes, num_beams=4)
 """
-from lslm.model.collate import (
-    IGNORE_INDEX,
-    MotionTextCollator,
-    MotionTextPair,
-    PromptEncoder,
-    length_grouped_batches,
-)
-from lslm.model.config import LoraSettings, LSLMConfig
-from lslm.model.modeling import LSLM
-from lslm.model.projector import MotionProjector
-from lslm.model.templates import CAPTION_PLACEHOLDER, GLOSS_PLACEHOLDER, Template, TemplateSet
-from lslm.model.tokens import (
-    MOTION_END,
-    MOTION_PAD,
-    MOTION_PLACEHOLDER,
-    MOTION_START,
-    add_motion_tokens,
-    code_token,
-)
+from __future__ import annotations
 
-__all__ = [
-    "CAPTION_PLACEHOLDER",
-    "GLOSS_PLACEHOLDER",
-    "IGNORE_INDEX",
-    "LSLM",
-    "MOTION_END",
-    "MOTION_PAD",
-    "MOTION_PLACEHOLDER",
-    "MOTION_START",
-    "LSLMConfig",
-    "LoraSettings",
-    "MotionProjector",
-    "MotionTextCollator",
-    "MotionTextPair",
-    "PromptEncoder",
-    "Template",
-    "TemplateSet",
-    "add_motion_tokens",
-    "code_token",
-    "length_grouped_batches",
-]
+from lslm.lazy import lazy_exports
+
+# name → the submodule defining it, imported on first use: a torch-free submodule (a config) stays torch-free
+_EXPORTS = {
+    "IGNORE_INDEX": "lslm.model.collate",
+    "MotionTextCollator": "lslm.model.collate",
+    "MotionTextPair": "lslm.model.collate",
+    "PromptEncoder": "lslm.model.collate",
+    "length_grouped_batches": "lslm.model.collate",
+    "LoraSettings": "lslm.model.config",
+    "LSLMConfig": "lslm.model.config",
+    "LSLM": "lslm.model.modeling",
+    "MotionProjector": "lslm.model.projector",
+    "CAPTION_PLACEHOLDER": "lslm.model.templates",
+    "GLOSS_PLACEHOLDER": "lslm.model.templates",
+    "Template": "lslm.model.templates",
+    "TemplateSet": "lslm.model.templates",
+    "MOTION_END": "lslm.model.tokens",
+    "MOTION_PAD": "lslm.model.tokens",
+    "MOTION_PLACEHOLDER": "lslm.model.tokens",
+    "MOTION_START": "lslm.model.tokens",
+    "add_motion_tokens": "lslm.model.tokens",
+    "code_token": "lslm.model.tokens",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from lslm.checks import strict_from_dict
 from lslm.errors import ConfigError
 
 MODES = ("projector", "vocab")
@@ -76,7 +77,7 @@ class LSLMConfig:
             value = getattr(self, name)
             _check(self, name, value is None or (_is_int(value) and value >= 1), "null or a positive integer")
         if isinstance(self.lora, dict):
-            self.lora = _from_dict(LoraSettings, self.lora, "LSLMConfig.lora")
+            self.lora = strict_from_dict(LoraSettings, self.lora, "LSLMConfig.lora")
         _check(self, "lora", self.lora is None or isinstance(self.lora, LoraSettings),
                "null or an object of LoRA settings")
 
@@ -87,7 +88,7 @@ class LSLMConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LSLMConfig:
         """Build from a plain dict (lslm_config.json or an OmegaConf node); unknown keys are errors."""
-        return _from_dict(cls, data, "LSLMConfig")
+        return strict_from_dict(cls, data, "LSLMConfig")
 
 
 def _is_int(value: Any) -> bool:
@@ -102,13 +103,3 @@ def _check(config: Any, name: str, ok: bool, expected: str, where: str = "LSLMCo
     if not ok:
         got = repr(getattr(config, name))
         raise ConfigError(f"{where}.{name}: expected {expected}, got {got if len(got) <= 80 else got[:77] + '...'}")
-
-
-def _from_dict(cls, data: dict[str, Any], where: str):
-    if not hasattr(data, "keys"):
-        raise ConfigError(f"{where}: expected an object of fields, got {type(data).__name__}")
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown keys {unknown}; known keys are {sorted(known)}")
-    return cls(**dict(data))

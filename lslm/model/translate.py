@@ -1,11 +1,10 @@
 """Translate sign motion to English with a trained LSLM, in batches: files or a dataset split → JSONL.
 
-    python tools/translate.py --model runs/lslm/final clips/*.npz --out preds.jsonl
-    python tools/translate.py --model runs/lslm/final --data data/synthetic --split test --out preds.jsonl
+    rows = translate_files("runs/lslm/final", ["clips/a.npz", "clips/b.pkl"])   # [{id, prediction}]
     rows = translate_split("runs/lslm/final", "data/synthetic", "test", num_beams=5)   # [{id, prediction, reference}]
 
 Inputs: raw clips of every format `prepare_dataset.py` reads (SignAvatars `.pkl`, SMPLer-X folders, Motion-X
-`.npy`, joints `.npy` (T, 52, 3), lslm `.npz`; detected per file, or `--format`), converted exactly as
+`.npy`, joints `.npy` (T, 52, 3), lslm `.npz`; detected per file, or `fmt`), converted exactly as
 `prepare_dataset.py` converts them (`lslm.data.convert`, on the tokenizer's frame rate, skeleton and compat
 flag), or feature `.npy` (T, 623) (raw, at the tokenizer's frame rate). A dataset split uses its codes cache
 (tools/encode_dataset.py) for the model's tokenizer when there is one, else encodes the split's features on
@@ -15,46 +14,22 @@ same as translating one clip at a time. `prompt="held-out"` (`--prompt held-out`
 instruction phrasings held out of training (assets/templates/instruct.json, "m2t"), clip i with
 phrasing i mod their number, and writes each row's prompt: scores on phrasings the model never saw.
 Every input gets one output row; an input that cannot be read gets an empty prediction and an "error"
-message, and is counted in the summary.
+message, and is counted in the summary. The command line is `lslm.recipes.translate` (tools/translate.py).
 """
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
 from lslm.checks import check_fps, check_int, check_str
-from lslm.cpu_memory import keep_freed_memory
 from lslm.data.codes import file_ids, motion_file_codes, printable
-from lslm.data.convert import add_convert_arguments, convert_overrides, input_formats
-from lslm.data.manifest import write_jsonl
+from lslm.devices import resolve_device
 from lslm.errors import InvalidInputError, LslmError
-
-# The paper does not state its decoding. Greedy is deterministic, batch-invariant and what MotionGPT
-# reports m2t with; the other options are neutral until set (docs/translation.md).
-DEFAULT_GENERATION = {"num_beams": 1, "do_sample": False, "length_penalty": 1.0, "no_repeat_ngram_size": 0,
-                      "repetition_penalty": 1.0, "max_new_tokens": 64}
-
-
-# Clips per batch. On 2 CPU cores 64 translates 3-19 % faster than 32 (docs/benchmarks.md); on a GPU,
-# where one step's cost is reading the weights, larger batches gain more. Beam search makes
-# num_beams rows of each clip.
-DEFAULT_BATCH_SIZE = 64
-
-HELD_OUT = "held-out"  # prompt value: the instruction phrasings held out of training
-
-
-def generation_kwargs(**overrides) -> dict:
-    """DEFAULT_GENERATION updated with the given options (None values are ignored)."""
-    return {**DEFAULT_GENERATION, **{k: v for k, v in overrides.items() if v is not None}}
-
-
-# ---- reading inputs ---------------------------------------------------------------------------------
+from lslm.model.generation import DEFAULT_BATCH_SIZE, DEFAULT_GENERATION, HELD_OUT, generation_kwargs
 
 # ---- translating ------------------------------------------------------------------------------------
 
@@ -121,7 +96,7 @@ def _rows(ids: list[str], codes: dict[str, torch.Tensor], errors: dict[str, str]
 def _load_model(model_dir: str | os.PathLike, device: str | None):
     from lslm.model.modeling import LSLM
 
-    return LSLM.from_pretrained(model_dir, device=device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    return LSLM.from_pretrained(model_dir, device=str(resolve_device(device)))
 
 
 def translate_split(model_dir: str | os.PathLike, data_dir: str | os.PathLike, split: str, *,
@@ -172,75 +147,5 @@ def _check_options(batch_size: int, prompt: str | None, gen_kwargs: dict) -> Non
     check_generation_options(gen_kwargs)
 
 
-# ---- command line -----------------------------------------------------------------------------------
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description="Translate sign motion to English with a trained LSLM.")
-    p.add_argument("--model", required=True, help="LSLM folder (LSLM.save_pretrained), e.g. RUN/final")
-    p.add_argument("inputs", nargs="*", help="raw clips of any format (SignAvatars .pkl, SMPLer-X folder, Motion-X "
-                   ".npy, joints .npy (T, 52, 3), lslm .npz, MediaPipe .pose, video: the `video` extra) or "
-                   "features .npy (T, 623)")
-    p.add_argument("--data", help="prepared dataset folder (instead of inputs)")
-    p.add_argument("--split", default="test", help="split of --data (default test)")
-    p.add_argument("--out", help="JSONL output: id, prediction, reference when known (default: print "
-                   "'id<TAB>prediction' lines)")
-    p.add_argument("--prompt", help="prompt with one <Motion_Placeholder> (default: the model's), or "
-                   f"'{HELD_OUT}': the instruction phrasings held out of training, in turn")
-    d = DEFAULT_GENERATION
-    p.add_argument("--num-beams", type=int, default=d["num_beams"], help="1 = greedy (default)")
-    p.add_argument("--length-penalty", type=float, default=d["length_penalty"], help="beam search only")
-    p.add_argument("--no-repeat-ngram-size", type=int, default=d["no_repeat_ngram_size"], help="0 = off")
-    p.add_argument("--repetition-penalty", type=float, default=d["repetition_penalty"], help="1.0 = off")
-    p.add_argument("--max-new-tokens", type=int, default=d["max_new_tokens"])
-    p.add_argument("--do-sample", action="store_true", help="sample instead of greedy / beam search")
-    p.add_argument("--temperature", type=float, help="with --do-sample")
-    p.add_argument("--top-p", type=float, help="with --do-sample")
-    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
-                   help=f"clips per batch (default {DEFAULT_BATCH_SIZE}); beam search makes num_beams rows of each")
-    p.add_argument("--format", choices=input_formats(), help="format of the inputs (default: detected per file)")
-    add_convert_arguments(p)
-    p.add_argument("--fps", dest="source_fps", type=float, help=argparse.SUPPRESS)  # the old name of --source-fps
-    p.add_argument("--device", help="default: cuda when available, else cpu")
-    p.add_argument("--no-progress", action="store_true")
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    """0 when at least one clip was translated, 1 when none was, 2 for unusable arguments or model."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if bool(args.inputs) == bool(args.data):
-        parser.error("give motion files or --data DIR (with --split), not both")
-    gen = generation_kwargs(num_beams=args.num_beams, length_penalty=args.length_penalty,
-                            no_repeat_ngram_size=args.no_repeat_ngram_size,
-                            repetition_penalty=args.repetition_penalty, max_new_tokens=args.max_new_tokens,
-                            do_sample=args.do_sample, temperature=args.temperature, top_p=args.top_p)
-    out = Path(args.out) if args.out else None
-    if out is not None and out.is_dir():
-        print(f"error: {out}: --out: expected a JSONL file, got a folder", file=sys.stderr)
-        return 2
-    keep_freed_memory()  # batched generation on CPU page-faults less (lslm.cpu_memory)
-    common = {"batch_size": args.batch_size, "prompt": args.prompt, "device": args.device,
-              "progress": not args.no_progress}
-    try:
-        if args.data:
-            rows = translate_split(args.model, args.data, args.split, **common, **gen)
-        else:
-            rows = translate_files(args.model, args.inputs, fps=args.source_fps, fmt=args.format,
-                                   convert=convert_overrides(args), **common, **gen)
-    except LslmError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    failed = [r for r in rows if "error" in r]
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_jsonl(out, rows)
-    else:
-        for r in rows:
-            if "error" not in r:
-                print(f"{r['id']}\t{r['prediction']}")
-    for r in failed:
-        print(f"skipped {r['id']}: {r['error']}", file=sys.stderr)
-    summary = f"translated {len(rows) - len(failed)} clips, skipped {len(failed)}"
-    print(f"{summary}; wrote {out}" if out else summary, file=sys.stdout if out else sys.stderr)
-    return 0 if len(failed) < len(rows) else 1
+__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_GENERATION", "HELD_OUT", "generation_kwargs", "held_out_prompts",
+           "translate_codes", "translate_files", "translate_split"]

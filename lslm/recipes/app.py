@@ -1,4 +1,4 @@
-"""Recipe: the web app, a browser page to try lslm models (docs/app.md).
+"""The web app, a browser page to try lslm models (docs/app.md).
 
     python tools/app.py --model RUN/final [--producer RUN/final] [--host 127.0.0.1 --port 7860]
     python tools/app.py --model runs/demo/lslm/final --examples runs/demo/corpus \\

@@ -1,4 +1,4 @@
-"""Recipe: SMPL-X mesh sequences of motion files, for people who read signing better on a body (docs/production.md).
+"""SMPL-X mesh sequences of motion files, for people who read signing better on a body (docs/production.md).
 
     python tools/mesh.py produced/motion/s0000.npz --smplx-model models/SMPLX_NEUTRAL.npz --out meshes --render mp4
     python tools/mesh.py clip.pkl --format signavatars --smplx-model models/smplx --out meshes --mesh-format glb
@@ -78,7 +78,7 @@ def load_motion(path: str | Path, fmt: str = "lslm") -> tuple[dict | None, np.nd
         clip = apply_translation_policy(read_clip(path, fmt), DEFAULT_TRANSLATION)
         return clip.params, clip.joints, clip.y_down, clip.fps, None
     if path.suffix == ".npy":
-        from lslm.viz.cli import load_joints
+        from lslm.viz.clips import load_joints
 
         return None, load_joints(path)[0], False, None, None
     clip = load_lslm(path, fps=30.0)
@@ -120,8 +120,8 @@ def run(config: MeshConfig) -> MeshResult:
     return MeshResult(rows)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """0 when every input was meshed, 1 when some were skipped, 2 for unusable arguments."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `tools/mesh.py` / `lslm mesh`."""
     p = argparse.ArgumentParser(description="Write SMPL-X mesh sequences (and renders) of motion files.")
     p.add_argument("inputs", nargs="+", help="lslm .npz, joints/features .npy, or clips of --format")
     p.add_argument("--smplx-model", required=True, help="SMPL-X .npz or a folder with SMPLX_{GENDER}.npz")
@@ -132,7 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--render", choices=("gif", "mp4"))
     p.add_argument("--gender", default="neutral")
     p.add_argument("--flat-hand-mean", choices=("true", "false"), help="default: true for lslm files, else false")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """0 when every input was meshed, 1 when some were skipped, 2 for unusable arguments."""
+    args = build_parser().parse_args(argv)
     try:
         flat = None if args.flat_hand_mean is None else args.flat_hand_mean == "true"
         result = run(MeshConfig(tuple(args.inputs), args.smplx_model, args.out, args.format, args.mesh_format,

@@ -1,4 +1,4 @@
-"""Recipe: sign production, English → 3D sign motion with a vocabulary-mode LSLM (docs/production.md).
+"""Sign production, English → 3D sign motion with a vocabulary-mode LSLM (docs/production.md).
 
     python tools/produce.py --model RUN/final "My friend likes the red car." "Where is the library?" --out DIR
     python tools/produce.py --model RUN/final --input sentences.txt --out DIR --render mp4
@@ -32,12 +32,14 @@ import re
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import torch
-
+from lslm.devices import resolve_device
 from lslm.errors import ConfigError, InvalidInputError, LslmError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
 
 RENDER_FORMATS = ("gif", "mp4")
 MESH_FORMATS = ("obj", "glb")
@@ -211,19 +213,25 @@ def raw_clip_joints(raw_dir: str | Path, ids: list[str], fps: float) -> list[np.
 
 
 def _load_model(path: str, device: str | None):
+
     from lslm.model.modeling import LSLM
 
-    return LSLM.from_pretrained(path, device=device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    return LSLM.from_pretrained(path, device=str(resolve_device(device)))
 
 
 def run(config: ProduceConfig) -> ProduceResult:
     """Produce every sentence, write its files, render, mesh and score (module docstring)."""
     import time
 
+    import numpy as np
+    import torch
+
+    from lslm.cpu_memory import keep_freed_memory
     from lslm.data.manifest import atomic_save_npz, atomic_write_text, write_jsonl
     from lslm.model.produce import check_producer, check_sentences, codes_to_features, produce_codes
     from lslm.motion import features_to_joints
 
+    keep_freed_memory()  # batched generation on CPU page-faults less (lslm.cpu_memory)
     clock = {"start": time.perf_counter()}
     out = Path(config.out)
     model = _load_model(config.model, config.device)
@@ -283,6 +291,8 @@ def run(config: ProduceConfig) -> ProduceResult:
 
 
 def _render(config: ProduceConfig, out: Path, rows: list[dict], joints: list, reference_features, fps: float) -> None:
+    import numpy as np
+
     from lslm.motion import features_to_joints
     from lslm.viz import render_motion
 
@@ -368,10 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """0 when at least one sentence was produced, 1 when none was, 2 for unusable arguments or model."""
-    from lslm.cpu_memory import keep_freed_memory
-
     args = build_parser().parse_args(argv)
-    keep_freed_memory()  # batched generation on CPU page-faults less (lslm.cpu_memory)
     try:
         config = ProduceConfig(
             model=args.model, out=args.out, sentences=tuple(args.sentences), input=args.input, data=args.data,

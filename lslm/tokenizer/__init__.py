@@ -5,11 +5,20 @@
     codes = tok.encode(features, lengths)      # (B, T // 4), −1 past each clip's end
     features = tok.decode(codes)
 """
-from lslm.tokenizer.config import TokenizerConfig
-from lslm.tokenizer.losses import vqvae_loss
-from lslm.tokenizer.quantizer import EMAQuantizer, QuantizerOutput, VQQuantizer
-from lslm.tokenizer.tokenizer import Tokenizer
-from lslm.tokenizer.vqvae import VQVAE, VQVAEOutput
+from __future__ import annotations
 
-__all__ = ["VQVAE", "EMAQuantizer", "QuantizerOutput", "Tokenizer", "TokenizerConfig", "VQQuantizer",
-           "VQVAEOutput", "vqvae_loss"]
+from lslm.lazy import lazy_exports
+
+# name → the submodule defining it, imported on first use: a torch-free submodule (a config) stays torch-free
+_EXPORTS = {
+    "TokenizerConfig": "lslm.tokenizer.config",
+    "vqvae_loss": "lslm.tokenizer.losses",
+    "EMAQuantizer": "lslm.tokenizer.quantizer",
+    "QuantizerOutput": "lslm.tokenizer.quantizer",
+    "VQQuantizer": "lslm.tokenizer.quantizer",
+    "Tokenizer": "lslm.tokenizer.tokenizer",
+    "VQVAE": "lslm.tokenizer.vqvae",
+    "VQVAEOutput": "lslm.tokenizer.vqvae",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from lslm.checks import strict_from_dict
 from lslm.errors import ConfigError
 
 QUANTIZERS = ("ema", "vq")
@@ -88,10 +89,4 @@ class TokenizerConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TokenizerConfig:
         """Build from a plain dict (e.g. config.json or an OmegaConf node); unknown keys are errors."""
-        if not hasattr(data, "keys"):
-            raise ConfigError(f"TokenizerConfig: expected an object of fields, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"TokenizerConfig: unknown keys {unknown}; known keys are {sorted(known)}")
-        return cls(**dict(data))
+        return strict_from_dict(cls, data, "TokenizerConfig")

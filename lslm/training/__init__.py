@@ -1,29 +1,27 @@
 """Training infrastructure shared by the recipes: typed configs, checkpoints, distributed helpers, metrics.
 
-Recipes (`lslm.training.vqvae`, the LSLM pretraining/instruction-tuning ones) are modules with a
-`main(argv=None)`; `tools/*.py` wrap them. See docs/training.md.
+The runnable recipes that use it are `lslm.recipes.*` (train_tokenizer, pretrain, instruct, ...), each with a
+typed `run(config)` and a `main(argv)` that `tools/*.py` wrap. See docs/training.md.
 """
-from lslm.training.checkpoint import (
-    CheckpointManager,
-    load_training_state,
-    save_training_state,
-    write_dir_atomic,
-)
-from lslm.training.config import OptimConfig, TrainConfig, load_config, save_config
-from lslm.training.distributed import DistInfo, init_distributed
-from lslm.training.logging import MetricsLogger, read_metrics
+from __future__ import annotations
 
-__all__ = [
-    "CheckpointManager",
-    "DistInfo",
-    "MetricsLogger",
-    "OptimConfig",
-    "TrainConfig",
-    "init_distributed",
-    "load_config",
-    "load_training_state",
-    "read_metrics",
-    "save_config",
-    "save_training_state",
-    "write_dir_atomic",
-]
+from lslm.lazy import lazy_exports
+
+# name → the submodule defining it, imported on first use: a torch-free submodule (a config) stays torch-free
+_EXPORTS = {
+    "CheckpointManager": "lslm.training.checkpoint",
+    "TrainingState": "lslm.training.checkpoint",
+    "load_training_state": "lslm.training.checkpoint",
+    "save_training_state": "lslm.training.checkpoint",
+    "write_dir_atomic": "lslm.training.checkpoint",
+    "OptimConfig": "lslm.training.config",
+    "TrainConfig": "lslm.training.config",
+    "load_config": "lslm.training.config",
+    "save_config": "lslm.training.config",
+    "DistInfo": "lslm.training.distributed",
+    "init_distributed": "lslm.training.distributed",
+    "MetricsLogger": "lslm.training.logging",
+    "read_metrics": "lslm.training.logging",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

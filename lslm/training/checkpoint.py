@@ -1,8 +1,8 @@
 """Run directories and checkpoints: atomic directory writes, `step_N/` discovery, keep-last-N, training state.
 
 A checkpoint is a directory: whatever the recipe writes for inference (a `Tokenizer.save_pretrained` or
-`LSLM.save_pretrained` layout) plus `training_state/` with what only resuming needs (optimizer, scheduler,
-step, data position, RNG states). Directories are written under a temporary name and renamed into place,
+`LSLM.save_pretrained` layout) plus `training_state/` with what only resuming needs: a `TrainingState`
+(step, data position, phase, RNG states, the losses not logged yet, optimizer and schedule). Directories are written under a temporary name and renamed into place,
 so a `step_N/` that exists is complete: a run killed while saving leaves only a `.tmp-*` folder behind.
 """
 from __future__ import annotations
@@ -12,6 +12,7 @@ import random
 import re
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,45 @@ from lslm.model_folder import write_dir_atomic
 TRAINING_STATE_DIR = "training_state"
 STATE_FILE = "state.pt"
 _STEP_DIR = re.compile(r"^step_(\d+)$")
+
+
+@dataclass
+class TrainingState:
+    """What a `step_N/` keeps to resume a run exactly where it stopped, in one shape for every recipe.
+
+    step: optimiser steps done; position: training samples consumed (the data position; 0 where the step
+    alone fixes it); phase: the scheme's phase (staged LSLM runs, else 0); rng: `rng_state()` of every
+    process, by rank; unlogged / unlogged_steps: the train losses summed since the last logged row and the
+    steps they cover (the LSLM recipe keeps [loss sum, micro-batches] and no step count), so a resumed run
+    logs the rows an unbroken one does; optimizer: the optimiser and
+    schedule (or plain engine) state, None where DeepSpeed keeps its own; extra: what only one recipe checks
+    on resume (its scheme, best score, clip count).
+    """
+
+    step: int
+    rng: list[dict[str, Any]]
+    position: int = 0
+    phase: int = 0
+    unlogged: list[float] = field(default_factory=list)
+    unlogged_steps: int = 0
+    optimizer: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain dict `torch.save` writes (tensors and containers only; no copy of the tensors)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str | Path | None = None) -> TrainingState:
+        """The state of a `to_dict()`; a missing or unknown key is an InvalidInputError naming `path`."""
+        if not isinstance(data, dict):
+            raise InvalidInputError(path, STATE_FILE, "a dict of training state fields", got=type(data).__name__)
+        known = {f.name for f in fields(cls)}
+        unknown, missing = sorted(set(data) - known), [k for k in ("step", "rng") if k not in data]
+        if unknown or missing:
+            raise InvalidInputError(path, STATE_FILE, f"the fields {sorted(known)} (step and rng required)",
+                                    got=f"unknown {unknown}, missing {missing}")
+        return cls(**data)
 
 
 class CheckpointManager:
@@ -70,22 +110,23 @@ class CheckpointManager:
         return path
 
 
-def save_training_state(checkpoint_dir: str | Path, state: dict[str, Any]) -> None:
-    """torch.save `state` (optimizer, scheduler, step, RNG, data position, ...) into `training_state/`."""
+def save_training_state(checkpoint_dir: str | Path, state: TrainingState) -> None:
+    """torch.save `state` into `training_state/state.pt`."""
     directory = Path(checkpoint_dir) / TRAINING_STATE_DIR
     directory.mkdir(parents=True, exist_ok=True)
-    torch.save(state, directory / STATE_FILE)
+    torch.save(state.to_dict(), directory / STATE_FILE)
 
 
-def load_training_state(checkpoint_dir: str | Path) -> dict[str, Any]:
+def load_training_state(checkpoint_dir: str | Path) -> TrainingState:
     """Load `training_state/state.pt` with `weights_only=True` (tensors and plain containers only)."""
     path = Path(checkpoint_dir) / TRAINING_STATE_DIR / STATE_FILE
     if not path.is_file():
         raise InvalidInputError(path, STATE_FILE, "the training state of a checkpoint (file missing)")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        data = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, KeyError, ValueError) as err:  # foreign, truncated
         raise InvalidInputError(path, STATE_FILE, "a training state saved by lslm", got=repr(err)) from None
+    return TrainingState.from_dict(data, path)
 
 
 def seed_all(seed: int) -> None:

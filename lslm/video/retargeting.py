@@ -28,6 +28,7 @@ from lslm.errors import InvalidInputError
 from lslm.motion.skeleton import FINGERS  # SMPL-X order of the 5 finger chains
 from lslm.motion import Skeleton, default_rest_skeleton
 from lslm.video.landmarks import BODY, FINGER_POINTS, FLIP, Landmarks
+from lslm.video.options import RetargetOptions
 from lslm.video.simulate import head_rest_direction
 from lslm.video.smoothing import HELD, INTERPOLATED, MISSING, fill_gaps, one_euro
 
@@ -40,19 +41,6 @@ HAND_FIRST = {"left": 22, "right": 37}
 # Hand landmarks at the head and tail of lslm's 15 finger bones (wrist → 1, 1 → 2, 2 → 3 per finger).
 HAND_HEADS = np.array([p for f in FINGERS for p in FINGER_POINTS[f][:3]])
 HAND_TAILS = np.array([p for f in FINGERS for p in (0, *FINGER_POINTS[f][:2])])
-
-
-@dataclass(frozen=True)
-class RetargetOptions:
-    """How landmarks become joints (defaults: docs/video.md, measured on simulated landmarks)."""
-
-    max_gap: int = 8  # frames: longer gaps in a track are held instead of interpolated
-    smooth: bool = True  # One-Euro filter on the bone directions
-    min_cutoff: float = 3.0  # Hz
-    beta: float = 3.0  # cutoff rises by beta Hz per unit of direction speed (1/s)
-    d_cutoff: float = 1.0  # Hz
-    min_visibility: float = 0.5  # body points below this are not `valid` (they are still used)
-    use_world: bool = True  # body directions from the metric world landmarks when the source has them
 
 
 @dataclass

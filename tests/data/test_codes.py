@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from lslm.data.codes import encode_dataset, load_codes, main, tokenizer_fingerprint
+from lslm.data.codes import encode_dataset, load_codes, tokenizer_fingerprint
+from lslm.recipes.encode import main
 from lslm.errors import InvalidInputError
 from lslm.motion import Normalizer, default_rest_skeleton
 from lslm.tokenizer import VQVAE, Tokenizer, TokenizerConfig

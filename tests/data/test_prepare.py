@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from lslm.data.manifest import RAW_FIELDS, read_manifest, read_split_csv
-from lslm.data.prepare import main, prepare
+from lslm.data.prepare import prepare
+from lslm.recipes.prepare import main
 from lslm.errors import InvalidInputError
 from lslm.motion import Normalizer, default_rest_skeleton, joints_to_features, smplx_to_joints
 

@@ -9,7 +9,8 @@ from shared_data import REALDATA, needs
 from signavatars_pickles import read_fit, write_published_pickle
 
 from lslm.data.manifest import read_manifest, read_split_csv
-from lslm.data.prepare import main, prepare
+from lslm.data.prepare import prepare
+from lslm.recipes.prepare import main
 from lslm.motion import feature_layout
 
 WLASL = REALDATA / "signavatars_wlasl"

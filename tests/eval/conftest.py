@@ -23,8 +23,8 @@ def synthetic_tiny(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_evaluator(synthetic_tiny, tmp_path_factory) -> Path:
     """An evaluator trained for 10 steps with configs/eval/evaluator_tiny.yaml."""
-    from lslm.training.evaluator import main
+    from lslm.recipes.train_evaluator import parse_config, run
 
     out = tmp_path_factory.mktemp("evaluator") / "tiny"
-    return main(["--data", str(synthetic_tiny), "--out", str(out), "--config",
-                 str(CONFIGS / "eval" / "evaluator_tiny.yaml")])
+    return run(parse_config(["--data", str(synthetic_tiny), "--out", str(out), "--config",
+                             str(CONFIGS / "eval" / "evaluator_tiny.yaml")]))

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lslm.eval.ceiling import CeilingConfig, text_only_loss, translate_glosses, train_gloss_translator
-from lslm.training.base_lm import BaseLMConfig, chat_prompt_ids, train_base_lm
+from lslm.model.base_lm import BaseLMConfig, chat_prompt_ids, train_base_lm
 
 PAIRS = [("CAT MILK DRINK", "The cat drinks milk."), ("SHIRT RED MY FRIEND BUY", "My friend buys a red shirt."),
          ("GIFT THEY FORGET", "They forget a gift."), ("TODAY TEACHER SLEEP NOT", "The teacher does not sleep today.")]
@@ -54,7 +54,7 @@ def test_diagnose_end_to_end(synthetic_tiny, base_lm, tmp_path):
     from lslm.eval.text import score
     from lslm.model import LSLM, LSLMConfig
     from lslm.tokenizer import VQVAE, Tokenizer, TokenizerConfig
-    from lslm.training.diagnose import main
+    from lslm.recipes.diagnose import main
 
     from lslm.data import MotionDataset
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lslm.eval import sweep, tokenizer_eval
+from lslm.eval import tokenizer_eval
+from lslm.recipes import eval_tokenizer
+from lslm.recipes import sweep_codebook as sweep
 from lslm.eval.evaluator import MotionEvaluator
 from lslm.tokenizer import Tokenizer
 
@@ -20,18 +22,19 @@ METRIC_KEYS = {"mpjpe_mm", "pa_mpjpe_mm", "accel_error_mm", "fid", "diversity_re
 
 @pytest.fixture(scope="module")
 def tiny_tokenizer(synthetic_tiny, tmp_path_factory):
-    from lslm.training.vqvae import main
+    from lslm.recipes.train_tokenizer import parse_config, run as train_tokenizer
 
-    run = main(["--config", str(CONFIGS / "tokenizer" / "tiny.yaml"), f"data.root={synthetic_tiny}",
-                f"output_dir={tmp_path_factory.mktemp('tok') / 'run'}", "train.max_steps=4",
-                "train.save_every=4", "train.val_every=4"])
+    run = train_tokenizer(*parse_config([
+        "--config", str(CONFIGS / "tokenizer" / "tiny.yaml"), f"data.root={synthetic_tiny}",
+        f"output_dir={tmp_path_factory.mktemp('tok') / 'run'}", "train.max_steps=4", "train.save_every=4",
+        "train.val_every=4"]))
     return run / "final"
 
 
 def test_metrics_json_and_report(tiny_tokenizer, synthetic_tiny, tiny_evaluator, tmp_path):
-    doc = tokenizer_eval.main(["--tokenizer", str(tiny_tokenizer.parent), "--data", str(synthetic_tiny),
-                               "--evaluator", str(tiny_evaluator), "--out", str(tmp_path), "--renders", "1",
-                               "--render-stride", "8"])
+    doc = eval_tokenizer.run(eval_tokenizer.EvalTokenizerConfig(
+        tokenizer=str(tiny_tokenizer.parent), data=str(synthetic_tiny), evaluator=str(tiny_evaluator),
+        out=str(tmp_path), renders=1, render_stride=8))
     written = json.loads((tmp_path / "tokenizer_metrics.json").read_text())
     assert written == json.loads(json.dumps(doc)) and set(written) == METRIC_KEYS
     assert written["counts"] == {"clips": 8, "frames": written["counts"]["frames"], "skipped": 0,
@@ -52,8 +55,9 @@ def test_mpjpe_matches_a_direct_reconstruction(tiny_tokenizer, synthetic_tiny, t
     """Independent path: one clip through Tokenizer by hand, MPJPE in numpy."""
     from lslm.data import MotionDataset
 
-    doc = tokenizer_eval.main(["--tokenizer", str(tiny_tokenizer), "--data", str(synthetic_tiny), "--out",
-                               str(tmp_path), "--renders", "0", "--max-clips", "1"])
+    assert eval_tokenizer.main(["--tokenizer", str(tiny_tokenizer), "--data", str(synthetic_tiny), "--out",
+                                str(tmp_path), "--renders", "0", "--max-clips", "1"]) == 0
+    doc = json.loads((tmp_path / "tokenizer_metrics.json").read_text())
     tok = Tokenizer.from_pretrained(tiny_tokenizer)
     feats = MotionDataset(synthetic_tiny, "test", normalize=False)[0]["features"]
     feats = feats[: len(feats) // 4 * 4]
@@ -99,9 +103,10 @@ def test_bad_clips_are_skipped_and_reported(tiny_tokenizer, synthetic_tiny, tmp_
 
 def test_sweep_writes_table_and_plot(synthetic_tiny, tiny_evaluator, tmp_path):
     out = tmp_path / "sweep"
-    result = sweep.main(["--data", str(synthetic_tiny), "--out", str(out), "--sizes", "8", "16", "--config",
-                         str(CONFIGS / "tokenizer" / "tiny.yaml"), "--evaluator", str(tiny_evaluator),
-                         "train.max_steps=2", "train.save_every=2", "train.val_every=2"])
+    result = sweep.run(sweep.parse_config([
+        "--data", str(synthetic_tiny), "--out", str(out), "--sizes", "8", "16", "--config",
+        str(CONFIGS / "tokenizer" / "tiny.yaml"), "--evaluator", str(tiny_evaluator), "train.max_steps=2",
+        "train.save_every=2", "train.val_every=2"]))
     written = json.loads((out / "sweep.json").read_text())
     assert [r["codebook_size"] for r in written["runs"]] == [8, 16] == written["sizes"]
     for run in written["runs"]:

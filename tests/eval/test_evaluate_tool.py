@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from lslm.eval import text
-from lslm.eval.cli import evaluate_files, main
+from lslm.eval.scoring import evaluate_files
+from lslm.recipes.evaluate import main
 from lslm.eval.text import score
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -111,7 +111,7 @@ def test_contrastive_loss_treats_same_sentence_as_positive():
 
 
 def test_bad_inputs_are_typed_errors(tiny_evaluator, synthetic_tiny, tmp_path):
-    from lslm.training.evaluator import main
+    from lslm.recipes.train_evaluator import main
 
     with pytest.raises(InvalidInputError, match="evaluator_config.json"):
         MotionEvaluator.from_pretrained(tmp_path)

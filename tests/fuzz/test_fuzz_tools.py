@@ -17,8 +17,9 @@ import pytest
 from fuzzing import COUNTS, Case, check, lslm_arrays, lying_header, npy_bytes, npz_bytes, zip_bytes
 
 from lslm.data.prepare import prepare
-from lslm.eval import cli as evaluate_cli
+from lslm.recipes import evaluate as evaluate_cli
 from lslm.model import translate
+from lslm.recipes import translate as translate_recipe
 
 REPO = Path(__file__).resolve().parents[2]
 TYPED = {"InvalidInputError", "UnsafePickleError", "ConfigError", "CheckpointMismatchError"}
@@ -217,7 +218,7 @@ def test_translate_survives_bad_files(model_dir, clip, tmp_path, capsys):
            write(tmp_path / "raw_member.npz", zip_bytes({"fps": b"30"})), folder, tmp_path / "missing.npy",
            write(tmp_path / os.fsdecode(b"name\xff.npy"), npy_bytes(nan))]
     out = tmp_path / "preds.jsonl"
-    code = translate.main(["--model", str(model_dir), *map(str, good + bad), "--out", str(out), "--no-progress",
+    code = translate_recipe.main(["--model", str(model_dir), *map(str, good + bad), "--out", str(out), "--no-progress",
                            "--max-new-tokens", "3"])
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert code == 0 and len(rows) == len(good) + len(bad)
@@ -238,13 +239,13 @@ def test_translate_survives_bad_files(model_dir, clip, tmp_path, capsys):
                               ("--top-p 2", ["--do-sample", "--top-p", "2"], "top_p")]:
         cases.append(Case(name, lambda a=args: translate.translate_files(model_dir, good, **_translate_kwargs(a)), field))
     check("translate options", cases)
-    assert translate.main(["--model", str(model_dir), str(good[0]), "--out", str(tmp_path), "--no-progress"]) == 2
-    assert translate.main(["--model", str(model_dir), str(good[0]), "--out", str(out), "--batch-size", "0"]) == 2
+    assert translate_recipe.main(["--model", str(model_dir), str(good[0]), "--out", str(tmp_path), "--no-progress"]) == 2
+    assert translate_recipe.main(["--model", str(model_dir), str(good[0]), "--out", str(out), "--batch-size", "0"]) == 2
 
 
 def _translate_kwargs(args: list[str]) -> dict:
     """translate_files keyword arguments of command-line options, as main parses them."""
-    parsed = translate.build_parser().parse_args(["--model", "m", "x", "--out", "o", *args])
+    parsed = translate_recipe.build_parser().parse_args(["--model", "m", "x", "--out", "o", *args])
     gen = translate.generation_kwargs(num_beams=parsed.num_beams, max_new_tokens=parsed.max_new_tokens,
                                       do_sample=parsed.do_sample, top_p=parsed.top_p)
     return {"fps": parsed.source_fps, "batch_size": parsed.batch_size, "prompt": parsed.prompt, "progress": False, **gen}
@@ -264,13 +265,13 @@ def test_evaluate_refuses_bad_arguments_and_rows(tmp_path, capsys):
                               ("--labels with /", ["--labels", "a/b", "c", "--predictions", str(preds), str(preds)],
                                "--labels")]:
         argv = ["--predictions", str(preds), "--out", str(tmp_path / "o"), "--metrics", "bleu"] + argv
-        cases.append(Case(name, lambda a=argv: evaluate_cli.run(evaluate_cli.build_parser().parse_args(a)), field))
+        cases.append(Case(name, lambda a=argv: evaluate_cli.run(evaluate_cli.parse_config(a)), field))
     for name, row in bad_rows.items():
         path = write(tmp_path / f"{name}.jsonl", row) if row else preds
         extra = ["--train-references", str(write(tmp_path / "train.jsonl", b'{"id": 1, "text": "\\udc80"}\n'))] \
             if row is None else []
         argv = ["--predictions", str(path), "--out", str(tmp_path / "o"), "--metrics", "bleu", *extra]
-        cases.append(Case(name, lambda a=argv: evaluate_cli.run(evaluate_cli.build_parser().parse_args(a)), None,
+        cases.append(Case(name, lambda a=argv: evaluate_cli.run(evaluate_cli.parse_config(a)), None,
                           path if row else tmp_path / "train.jsonl"))
     check("evaluate", cases)
     assert evaluate_cli.main(["--predictions", str(preds), "--out", str(out_file)]) == 2

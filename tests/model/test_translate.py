@@ -10,7 +10,9 @@ import torch
 from lslm.data.codes import encode_dataset, tokenizer_fingerprint
 from lslm.errors import InvalidInputError
 from lslm.model import translate
-from lslm.model.translate import DEFAULT_GENERATION, main, translate_codes, translate_split
+from lslm.model.translate import DEFAULT_GENERATION, translate_codes, translate_split
+from lslm.recipes import translate as translate_recipe
+from lslm.recipes.translate import main
 from lslm.motion import Skeleton, default_rest_skeleton, smplx_to_joints
 
 GEN = {**DEFAULT_GENERATION, "max_new_tokens": 6}
@@ -134,7 +136,7 @@ def test_generation_defaults_are_greedy_and_overridable():
     assert translate.generation_kwargs() == DEFAULT_GENERATION
     assert DEFAULT_GENERATION["num_beams"] == 1 and DEFAULT_GENERATION["do_sample"] is False
     assert translate.generation_kwargs(num_beams=5, top_p=None)["num_beams"] == 5
-    args = translate.build_parser().parse_args(["--model", "m", "x.npy", "--out", "o", "--num-beams", "5",
+    args = translate_recipe.build_parser().parse_args(["--model", "m", "x.npy", "--out", "o", "--num-beams", "5",
                                                 "--length-penalty", "0.6", "--no-repeat-ngram-size", "4"])
     assert (args.num_beams, args.length_penalty, args.no_repeat_ngram_size) == (5, 0.6, 4)
 

@@ -8,9 +8,10 @@ from shared_data import REALDATA, needs
 from signavatars_pickles import write_published_pickle
 
 from lslm.data.codes import encode_dataset, load_codes
-from lslm.data.codes import main as encode_main
+from lslm.recipes.encode import main as encode_main
 from lslm.data.prepare import prepare
-from lslm.model.translate import DEFAULT_GENERATION, main, translate_split
+from lslm.model.translate import DEFAULT_GENERATION, translate_split
+from lslm.recipes.translate import main
 
 WLASL = REALDATA / "signavatars_wlasl"
 GEN = {**DEFAULT_GENERATION, "max_new_tokens": 6}

@@ -41,3 +41,17 @@ def tiny_args(llm: Path, tokenizer: Path, data: Path, out: Path, *extra: str) ->
     """Command-line arguments of tools/pretrain.py or tools/instruct.py for the tiny config."""
     return ["--config", str(TINY_YAML), f"model.llm={llm}", f"data.root={data}", f"data.tokenizer={tokenizer}",
             f"output_dir={out}", *extra]
+
+
+def pretrain(argv: list[str]) -> Path:
+    """`tools/pretrain.py ARGV` through the recipe's own parse_config and run; returns the run directory."""
+    from lslm.recipes.pretrain import parse_config, run
+
+    return run(*parse_config(argv))
+
+
+def instruct(argv: list[str]) -> Path:
+    """`tools/instruct.py ARGV` through the recipe's own parse_config and run; returns the run directory."""
+    from lslm.recipes.instruct import parse_config, run
+
+    return run(*parse_config(argv))

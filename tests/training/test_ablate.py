@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
 from lslm_fixtures import TINY_YAML, save_tiny_llm, save_tiny_motion_tokenizer
 
-import lslm.training.ablate
-import lslm.training.instruct
-import lslm.training.pretrain
+import lslm.recipes.ablate
+import lslm.recipes.pretrain
 from lslm.data.codes import encode_dataset
 from lslm.errors import InvalidInputError
 from lslm.eval.text import score
 from lslm.training import read_metrics
-from lslm.training.ablate import TABLE_KEYS, ablation_runs, main, select
+from lslm.recipes.ablate import TABLE_KEYS, ablation_runs, parse_config, run, select
 
 PRETRAIN = ["pretrain_mlp", "pretrain_joint", "pretrain_staged"]
 INSTRUCT = [f"instruct_{s}_{t}" for s in ("mlp", "joint", "staged") for t in ("llm", "mlp+llm")]
@@ -39,20 +39,21 @@ def tiny(tmp_path_factory, tiny_dataset):
 
 def ablate(tiny):
     # one micro-batch per step, one val clip, 4 generated tokens: seconds per run
-    return main(["--data", str(tiny["data"]), "--tokenizer", str(tiny["tokenizer"]), "--llm", str(tiny["llm"]),
-                 "--out", str(tiny["out"]), "--config", str(TINY_YAML), "--gen", "max_new_tokens=4",
-                 "train.max_steps=2", "train.batch_size=2", "train.micro_batch_size=2", "data.val_max_clips=1"])
+    return run(parse_config(["--data", str(tiny["data"]), "--tokenizer", str(tiny["tokenizer"]), "--llm",
+                             str(tiny["llm"]), "--out", str(tiny["out"]), "--config", str(TINY_YAML), "--gen",
+                             "max_new_tokens=4", "train.max_steps=2", "train.batch_size=2",
+                             "train.micro_batch_size=2", "data.val_max_clips=1"]))
 
 
 @pytest.fixture
 def trained(monkeypatch):
     """Names of the runs the recipes train while the test runs."""
     names = []
-    for module in (lslm.training.pretrain, lslm.training.instruct):
-        def record(argv, original=module.main):
-            names.append(next(a for a in argv if a.startswith("output_dir=")).rsplit("/", 1)[1])
-            return original(argv)
-        monkeypatch.setattr(module, "main", record)
+
+    def record(cfg, resume=None, original=lslm.recipes.pretrain.run):  # both stages train through it
+        names.append(Path(cfg.output_dir).name)
+        return original(cfg, resume)
+    monkeypatch.setattr(lslm.recipes.pretrain, "run", record)
     return names
 
 
@@ -68,19 +69,19 @@ def test_only_selects_runs_and_their_parents():
 def test_ablation_table_failures_and_resume(tiny, trained, monkeypatch):
     # 1) staged pretraining fails: it and the two runs tuned on it are reported, the others go on; joint
     #    pretraining trains but its scoring fails: the runs tuned on it are trained and scored
-    original, original_eval = lslm.training.pretrain.main, lslm.training.ablate.evaluate_run
+    original, original_eval = lslm.recipes.pretrain.run, lslm.recipes.ablate.evaluate_run
 
-    def failing(argv):
-        if "staged" in argv:
+    def failing(cfg, resume=None):
+        if cfg.stage == "pretrain" and cfg.scheme == "staged":
             raise RuntimeError("boom")
-        return original(argv)
+        return original(cfg, resume)
 
     def failing_eval(run, args):
         if run.name == "pretrain_joint":
             raise RuntimeError("no scores")
         return original_eval(run, args)
-    monkeypatch.setattr(lslm.training.pretrain, "main", failing)
-    monkeypatch.setattr(lslm.training.ablate, "evaluate_run", failing_eval)
+    monkeypatch.setattr(lslm.recipes.pretrain, "run", failing)
+    monkeypatch.setattr(lslm.recipes.ablate, "evaluate_run", failing_eval)
     doc = ablate(tiny)
     assert [r["name"] for r in doc["runs"]] == SCORED
     status = {r["name"]: (r["status"], r["error"]) for r in doc["runs"]}
@@ -94,8 +95,8 @@ def test_ablation_table_failures_and_resume(tiny, trained, monkeypatch):
     assert "| pretrain_staged (failed) | n/a |" in table and "RuntimeError: boom" in table
 
     # 2) the re-run trains only what is missing and reuses the finished runs and their scores
-    monkeypatch.setattr(lslm.training.pretrain, "main", original)
-    monkeypatch.setattr(lslm.training.ablate, "evaluate_run", original_eval)
+    monkeypatch.setattr(lslm.recipes.pretrain, "run", original)
+    monkeypatch.setattr(lslm.recipes.ablate, "evaluate_run", original_eval)
     trained.clear()
     kept = tiny["out"] / "pretrain_mlp" / "eval_test" / "metrics.json"
     kept_mtime = kept.stat().st_mtime_ns

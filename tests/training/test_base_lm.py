@@ -6,7 +6,8 @@ import json
 
 import torch
 
-from lslm.training.base_lm import BaseLMConfig, main, train_base_lm
+from lslm.model.base_lm import BaseLMConfig, train_base_lm
+from lslm.recipes.train_base_lm import main, parse_config, run
 
 SENTENCES = ["The cat drinks milk.", "My friend buys a red shirt.", "They forget a gift.",
              "The teacher does not sleep today."]
@@ -43,8 +44,8 @@ def test_command_line(tmp_path):
     rows = [{"id": str(i), "text": s, "split": "train" if i < 3 else "test", "features": f"features/{i}.npy",
              "fps": 30.0, "frames": 40} for i, s in enumerate(SENTENCES)]
     (data / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    metrics = main(["--data", str(data), "--out", str(tmp_path / "lm"), "--steps", "3", "--vocab-size", "300",
-                    "--hidden-size", "32", "--num-layers", "1"])
+    metrics = run(parse_config(["--data", str(data), "--out", str(tmp_path / "lm"), "--steps", "3",
+                                "--vocab-size", "300", "--hidden-size", "32", "--num-layers", "1"]))
     assert metrics["sentences"] == 3 and metrics["steps"] == 3
     saved = json.loads((tmp_path / "lm" / "base_lm.json").read_text())
     assert saved["config"]["hidden_size"] == 32 and (tmp_path / "lm" / "model.safetensors").is_file()
@@ -63,7 +64,7 @@ def test_grammar_sentences_never_give_an_excluded_sentence():
 
 
 def test_command_line_with_grammar_text_and_gloss_task(tmp_path, monkeypatch):
-    import lslm.training.base_lm as base_lm
+    import lslm.model.base_lm as base_lm
     from lslm.data.synthetic.generate import grammar_sentences
 
     held = grammar_sentences(3, seed=0)  # val/test sentences that the grammar would draw first
@@ -80,11 +81,11 @@ def test_command_line_with_grammar_text_and_gloss_task(tmp_path, monkeypatch):
         seen.update(texts=texts, pairs=list(gloss_pairs), cfg=cfg)
         return {}
     monkeypatch.setattr(base_lm, "train_base_lm", fake_train)
-    main(["--data", str(data), "--out", str(tmp_path / "lm"), "--grammar-sentences", "20", "--gloss-task"])
+    assert main(["--data", str(data), "--out", str(tmp_path / "lm"), "--grammar-sentences", "20", "--gloss-task"]) == 0
     assert seen["cfg"].grammar_sentences == 20 and seen["cfg"].gloss_task is True
     assert len(seen["texts"]) == 22 and seen["texts"][:2] == SENTENCES[:2]
     assert len(seen["pairs"]) == 22 and seen["pairs"][0] == ("CAT MILK DRINK", SENTENCES[0])
     unseen = {s.text for s in held} | {" ".join(s.gloss) for s in held}
     assert not unseen & (set(seen["texts"]) | {g for g, _ in seen["pairs"]})  # test sentences stay unseen
-    main(["--data", str(data), "--out", str(tmp_path / "lm"), "--grammar-sentences", "5"])
+    assert main(["--data", str(data), "--out", str(tmp_path / "lm"), "--grammar-sentences", "5"]) == 0
     assert len(seen["texts"]) == 7 and seen["pairs"] == [] and seen["cfg"].gloss_task is False

@@ -10,6 +10,7 @@ import torch
 from lslm.errors import InvalidInputError
 from lslm.training.checkpoint import (
     CheckpointManager,
+    TrainingState,
     load_training_state,
     rng_state,
     save_training_state,
@@ -20,7 +21,7 @@ from lslm.training.logging import MetricsLogger, read_metrics
 
 
 def _write_step(manager: CheckpointManager, step: int):
-    return manager.save(f"step_{step}", lambda d: save_training_state(d, {"step": step}))
+    return manager.save(f"step_{step}", lambda d: save_training_state(d, TrainingState(step=step, rng=[])))
 
 
 def test_failed_write_leaves_the_old_directory_untouched(tmp_path):
@@ -67,14 +68,16 @@ def test_training_state_round_trip_restores_optimizer_and_rngs(tmp_path):
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     model(torch.randn(4, 3)).sum().backward()
     optimizer.step()
-    save_training_state(tmp_path, {"step": 1, "optimizer": optimizer.state_dict(), "rng": rng_state()})
+    save_training_state(tmp_path, TrainingState(step=1, rng=[rng_state()], position=8, unlogged=[0.5, 2.0],
+                                                unlogged_steps=2, optimizer=optimizer.state_dict()))
     draws = (random.random(), np.random.rand(), torch.rand(1).item())
 
     state = load_training_state(tmp_path)  # weights_only: no arbitrary pickle is executed
     fresh = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    fresh.load_state_dict(state["optimizer"])
+    fresh.load_state_dict(state.optimizer)
     assert torch.equal(fresh.state_dict()["state"][0]["exp_avg"], optimizer.state_dict()["state"][0]["exp_avg"])
-    set_rng_state(state["rng"])
+    assert (state.step, state.position, state.phase, state.unlogged, state.unlogged_steps) == (1, 8, 0, [0.5, 2.0], 2)
+    set_rng_state(state.rng[0])
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == draws
 
 
@@ -89,6 +92,9 @@ def test_training_state_refuses_foreign_pickles(tmp_path):
         load_training_state(tmp_path)
     (tmp_path / "training_state" / "state.pt").write_text("not a checkpoint\n" * 20)  # a text file
     with pytest.raises(InvalidInputError, match="state.pt"):
+        load_training_state(tmp_path)
+    torch.save({"step": 1, "rng": [], "loss_window": [0.0]}, tmp_path / "training_state" / "state.pt")
+    with pytest.raises(InvalidInputError, match="loss_window"):  # a field TrainingState does not know
         load_training_state(tmp_path)
 
 

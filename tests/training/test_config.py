@@ -7,9 +7,10 @@ import pytest
 
 from lslm.errors import ConfigError
 from lslm.tokenizer import TokenizerConfig
-from lslm.training.config import OptimConfig, load_config, save_config
+from lslm.training.config import load_config, save_config
 from lslm.training.deepspeed_config import load_deepspeed_json
-from lslm.training.vqvae import VQVAERunConfig, lr_lambda
+from lslm.recipes.train_tokenizer import VQVAERunConfig
+from lslm.training.schedule import lr_factor
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs" / "tokenizer"
@@ -96,10 +97,11 @@ def test_saved_config_reloads_to_the_same_values(tmp_path):
 
 
 def test_lr_schedule_warms_up_then_decays_at_milestones():
-    factor = lr_lambda(OptimConfig(warmup_steps=4, milestones=[10, 20], gamma=0.1))
+    factor = lr_factor(4, "step", milestones=[10, 20], gamma=0.1)
     # LambdaLR calls it with the number of completed steps: 0 before the first update
     assert [factor(s) for s in (0, 1, 3, 9, 10, 19, 20)] == pytest.approx([0.25, 0.5, 1, 1, 0.1, 0.1, 0.01])
-    assert lr_lambda(OptimConfig(warmup_steps=0))(0) == 1.0
+    assert lr_factor(0, "step", milestones=[10], gamma=0.1)(0) == 1.0
+    assert [lr_factor(0, "cosine", max_steps=4)(s) for s in (0, 2, 4, 9)] == pytest.approx([1, 0.5, 0, 0])
 
 
 @pytest.mark.parametrize("name, llm", [("llama3.2-3b", "meta-llama/Llama-3.2-3B-Instruct"),
@@ -107,7 +109,8 @@ def test_lr_schedule_warms_up_then_decays_at_milestones():
 def test_paper_lslm_configs_carry_the_paper_settings(name, llm):
     """Table 9 and §4.1: 8 GPUs × 16 per GPU, projector lr 1e-6, LLM lr 5e-7, DeepSpeed, bf16 on GPUs."""
     from lslm.training.deepspeed_config import fill_deepspeed_config
-    from lslm.training.lslm_recipe import LSLMRunConfig, batch_geometry
+    from lslm.recipes.pretrain import LSLMRunConfig
+    from lslm.training.engine import batch_geometry
 
     cfg = load_config(LSLMRunConfig, REPO / "configs" / "lslm" / f"{name}.yaml",
                       ["data.root=x", "stage=pretrain", "scheme=joint"])

@@ -9,14 +9,13 @@ import sys
 
 import pytest
 import torch
-from lslm_fixtures import REPO, save_tiny_llm, save_tiny_motion_tokenizer, tiny_args
+from lslm_fixtures import REPO, pretrain, save_tiny_llm, save_tiny_motion_tokenizer, tiny_args
 
 from lslm.errors import ConfigError
 from lslm.model import LSLM, MotionTextPair, TemplateSet
 from lslm.training import read_metrics
 from lslm.training.deepspeed_config import fill_deepspeed_config
-from lslm.training.lslm_recipe import LSLMDataConfig, load_clips
-from lslm.training.pretrain import main as pretrain
+from lslm.recipes.pretrain import LSLMDataConfig, load_clips
 
 ZERO2, ZERO3 = REPO / "configs/deepspeed/zero2.json", REPO / "configs/deepspeed/zero3.json"
 

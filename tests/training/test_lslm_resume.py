@@ -6,12 +6,11 @@ import shutil
 
 import pytest
 import torch
-from lslm_fixtures import save_tiny_llm, save_tiny_motion_tokenizer, tiny_args
+from lslm_fixtures import pretrain, save_tiny_llm, save_tiny_motion_tokenizer, tiny_args
 
 from lslm.errors import ConfigError, InvalidInputError
 from lslm.model import LSLM
 from lslm.training import read_metrics
-from lslm.training.pretrain import main as pretrain
 
 
 @pytest.fixture(scope="module")

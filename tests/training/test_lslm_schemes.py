@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from lslm_fixtures import TINY_YAML, save_tiny_llm, save_tiny_motion_tokenizer, tiny_args
+from lslm_fixtures import TINY_YAML, instruct, pretrain, save_tiny_llm, save_tiny_motion_tokenizer, tiny_args
 
 from lslm.errors import CheckpointMismatchError, ConfigError
 from lslm.model import LSLM, TemplateSet
@@ -16,9 +16,8 @@ from lslm.training import read_metrics
 from lslm.training.checkpoint import seed_all
 from lslm.training.config import load_config
 from lslm.training.distributed import DistInfo
-from lslm.training.instruct import main as instruct
-from lslm.training.lslm_recipe import Clip, LSLMRunConfig, PairStream, build_model, micro_batches
-from lslm.training.pretrain import main as pretrain
+from lslm.recipes.pretrain import Clip, LSLMRunConfig, PairStream, build_model
+from lslm.training.engine import micro_batches
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +152,7 @@ def test_codes_come_from_the_cache_when_there_is_one(tiny, tmp_path, monkeypatch
     are those of encoding each clip."""
     from lslm.data.codes import encode_dataset
     from lslm.tokenizer import Tokenizer
-    from lslm.training.lslm_recipe import LSLMDataConfig, load_clips
+    from lslm.recipes.pretrain import LSLMDataConfig, load_clips
 
     data = shutil.copytree(tiny["data"], tmp_path / "data")
     tokenizer = Tokenizer.from_pretrained(tiny["tokenizer"])

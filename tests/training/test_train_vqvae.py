@@ -15,7 +15,8 @@ from lslm.errors import CheckpointMismatchError
 from lslm.tokenizer import Tokenizer
 from lslm.training.config import load_config
 from lslm.training.logging import read_metrics
-from lslm.training.vqvae import VQVAERunConfig, main
+from lslm.recipes.train_tokenizer import VQVAERunConfig, parse_config
+from lslm.recipes.train_tokenizer import run as train_tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = str(REPO / "configs" / "tokenizer" / "tiny.yaml")
@@ -23,7 +24,7 @@ TINY = str(REPO / "configs" / "tokenizer" / "tiny.yaml")
 
 def _train(data, out, *extra, resume=None):
     argv = ["--config", TINY, f"data.root={data}", f"output_dir={out}", *extra]
-    return main(argv + (["--resume", resume] if resume else []))
+    return train_tokenizer(*parse_config(argv + (["--resume", resume] if resume else [])))
 
 
 def _weights(checkpoint: Path) -> dict[str, torch.Tensor]:
@@ -127,7 +128,8 @@ def test_two_processes_match_one(tiny_dataset, tmp_path):
 def test_windows_cover_each_clip_once_per_epoch_and_shard_contiguously(tiny_dataset):
     from lslm.data import MotionDataset
     from lslm.training.distributed import DistInfo
-    from lslm.training.vqvae import ShardedBatches, TrainWindows
+    from lslm.data.windows import TrainWindows
+    from lslm.training.distributed import ShardedBatches
 
     windows = TrainWindows(MotionDataset(tiny_dataset, split="train"), window=16, seed=3)
     assert (len(windows), windows.skipped) == (9, 1)

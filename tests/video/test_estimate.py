@@ -6,8 +6,8 @@ import pytest
 from video_fixtures import realdata
 
 from lslm.data.prepare import prepare
-from lslm.video import estimate as est
-from lslm.video.estimate import EstimateConfig, main, merge, run
+from lslm.recipes import estimate as est
+from lslm.recipes.estimate import EstimateConfig, main, merge, run
 
 pytest.importorskip("pose_format")
 

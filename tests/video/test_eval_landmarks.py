@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 
-from lslm.video.eval_landmarks import main
+from lslm.recipes.eval_landmarks import main
 
 
 def test_simulated_landmarks_report(tmp_path):

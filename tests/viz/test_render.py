@@ -8,7 +8,8 @@ from PIL import Image
 from lslm.errors import InvalidInputError
 from lslm.motion import default_rest_skeleton, smplx_to_joints
 from lslm.viz import face_front, render_motion, render_strip
-from lslm.viz.cli import load_joints, main
+from lslm.recipes.render import main
+from lslm.viz.clips import load_joints
 from shared_data import PEER_DATA
 
 

@@ -31,9 +31,8 @@ import numpy as np
 
 from lslm.data.manifest import atomic_write_text, write_jsonl
 from lslm.errors import ConfigError, InvalidInputError, LslmError
-from lslm.video.frontend import POSE_SUFFIXES, FrontEnd, clip_from_landmarks, landmarks_of
 from lslm.video.reader import VIDEO_SUFFIXES
-from lslm.video.retargeting import RetargetOptions
+from lslm.video.options import RetargetOptions
 
 BACKENDS = ("mediapipe", "pose", "smplerx", "smplestx")
 MOTION_DIR, CLIPS_DIR = "motion", "clips"
@@ -77,6 +76,8 @@ class EstimateConfig:
 
 def find_inputs(paths: tuple[str, ...], backend: str) -> list[Path]:
     """Files given, and the matching files in folders given (recursively), sorted, each once."""
+    from lslm.video.frontend import POSE_SUFFIXES
+
     suffixes = POSE_SUFFIXES if backend == "pose" else VIDEO_SUFFIXES
     found: set[Path] = set()
     for p in map(Path, paths):
@@ -132,6 +133,7 @@ def _joints_smplx(config: EstimateConfig, path: Path, work: Path):
 def estimate_one(config: EstimateConfig, clip_id: str, path: str) -> dict:
     """Estimate one input into OUT/motion/<id>.npz (+ .pose); returns its manifest row and report."""
     from lslm.data.synthetic.generate import save_npz
+    from lslm.video.frontend import POSE_SUFFIXES, FrontEnd, clip_from_landmarks, landmarks_of
 
     out, path = Path(config.out), Path(path)
     front = FrontEnd(config.retarget, config.model_complexity, config.face, config.clip_workers)

@@ -1,4 +1,11 @@
-"""The LSLM training loop shared by pretraining (`pretrain.py`) and instruction tuning (`instruct.py`).
+"""LSLM pretraining, aligning motion codes to the LLM (paper §3.3, §4.3); the loop instruct shares.
+
+    python tools/pretrain.py --config configs/lslm/synthetic.yaml --scheme mlp|joint|staged [key=value …]
+    torchrun --nproc_per_node 8 tools/pretrain.py --config configs/lslm/llama3.2-3b.yaml --scheme joint \\
+        data.root=DIR data.tokenizer=RUN/final [--resume auto|PATH]
+    result = run(load_config(LSLMRunConfig, "configs/lslm/synthetic.yaml", ["stage=pretrain", "scheme=joint"]))
+
+The training loop here is shared by pretraining and instruction tuning (`lslm.recipes.instruct`).
 
 Schemes (paper §4.3–4.4): which of the two parameter groups train, phase by phase.
 
@@ -32,43 +39,31 @@ are gathered under ZeRO-3 before saving, so every folder loads with `LSLM.from_p
 """
 from __future__ import annotations
 
-import contextlib
+import argparse
 import dataclasses
-import math
 import os
 import random
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-import torch
 from omegaconf import MISSING
-from tqdm import tqdm
-from transformers.utils import logging as hf_logging
 
 from lslm.errors import CheckpointMismatchError, ConfigError
-from lslm.model import IGNORE_INDEX, LSLM, LSLMConfig, MotionTextPair, TemplateSet, length_grouped_batches
-from lslm.training.checkpoint import (
-    CheckpointManager,
-    load_training_state,
-    rng_state,
-    save_training_state,
-    seed_all,
-    set_rng_state,
-)
-from lslm.training.config import TrainConfig, save_config
-from lslm.training.deepspeed_config import fill_deepspeed_config
-from lslm.training.distributed import (
-    DistInfo,
-    all_gather_object,
-    all_reduce_sum,
-    barrier,
-    broadcast_object,
-    destroy_distributed,
-    init_distributed,
-)
-from lslm.training.logging import MetricsLogger
+from lslm.model.config import LSLMConfig
+from lslm.training.config import TrainConfig, load_config, save_config
+from lslm.training.schedule import lr_factor as schedule_factor
+
+if TYPE_CHECKING:
+    import torch
+
+    from lslm.model import LSLM, MotionTextPair, TemplateSet
+    from lslm.training.checkpoint import CheckpointManager, TrainingState
+    from lslm.training.distributed import DistInfo
 
 # scheme → phases; a phase is (projector trains, LLM trains)
 SCHEMES: dict[str, dict[str, list[tuple[bool, bool]]]] = {
@@ -191,6 +186,9 @@ class PairStream:
         self._epoch: tuple[int, list[list[int]]] | None = None
 
     def batch(self, step: int) -> list[MotionTextPair]:
+        """The pairs of global batch `step` (the template of each drawn for this batch)."""
+        from lslm.model import MotionTextPair, length_grouped_batches
+
         epoch, number = divmod(step, self.per_epoch)
         if self._epoch is None or self._epoch[0] != epoch:
             batches = length_grouped_batches(self.lengths, self.global_batch, seed=self.seed * 1_000_003 + epoch)
@@ -204,36 +202,7 @@ class PairStream:
         return pairs
 
 
-def micro_batches(pairs: list, info: DistInfo, micro: int) -> list[list]:
-    """This process's contiguous slice of a global batch, cut into micro-batches of `micro`."""
-    local = len(pairs) // info.world_size
-    mine = pairs[info.rank * local:(info.rank + 1) * local]
-    return [mine[i:i + micro] for i in range(0, local, micro)]
-
-
-def batch_geometry(train: LSLMTrainConfig, world_size: int) -> tuple[int, int]:
-    """(micro-batch size, gradient accumulation steps) such that micro × accumulation × world = batch."""
-    if train.batch_size % world_size:
-        raise ConfigError(f"train.batch_size={train.batch_size} is not divisible by the number of processes "
-                          f"({world_size})")
-    local = train.batch_size // world_size
-    micro = train.micro_batch_size or local
-    if local % micro:
-        raise ConfigError(f"train.batch_size={train.batch_size} over {world_size} process(es) gives {local} per "
-                          f"process, not a multiple of train.micro_batch_size={micro}")
-    return micro, local // micro
-
-
 # ---- model, parameter groups, engines ----------------------------------------------------------------
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """auto → bf16 on a CUDA device that supports it, else fp32."""
-    if precision == "auto":
-        return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
-    if precision not in ("bf16", "fp32"):
-        raise ConfigError(f"train.precision: expected auto, bf16 or fp32, got {precision!r}")
-    return precision
-
-
 def param_groups(model: LSLM, optim: LSLMOptimConfig) -> list[dict]:
     """AdamW groups of the trainable parameters: projector at lr_projector, LLM at lr_llm."""
     groups = []
@@ -249,106 +218,22 @@ def lr_factor(optim: LSLMOptimConfig, max_steps: int):
     """Multiplier of each group's lr at a step: linear warm-up, then constant or cosine to 0."""
     if optim.schedule not in ("constant", "cosine"):
         raise ConfigError(f"optim.schedule: expected constant or cosine, got {optim.schedule!r}")
-
-    def factor(step: int) -> float:
-        warm = min(1.0, (step + 1) / optim.warmup_steps) if optim.warmup_steps > 0 else 1.0
-        if optim.schedule == "cosine":
-            warm *= 0.5 * (1 + math.cos(math.pi * min(step, max_steps) / max_steps))
-        return warm
-    return factor
+    return schedule_factor(optim.warmup_steps, optim.schedule, max_steps)
 
 
-class PlainEngine:
-    """The three calls of a DeepSpeed engine the loop uses, for one process in plain PyTorch."""
-
-    def __init__(self, model: LSLM, optimizer, scheduler, accumulation: int, grad_clip: float, precision: str,
-                 device: torch.device):
-        self.module, self.optimizer, self.lr_scheduler = model, optimizer, scheduler
-        self.accumulation, self.grad_clip = accumulation, grad_clip
-        self.autocast = torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" \
-            else contextlib.nullcontext()
-        self.micro_steps = 0
-
-    def __call__(self, **batch):
-        with self.autocast:
-            return self.module(**batch)
-
-    def backward(self, loss: torch.Tensor) -> None:
-        (loss / self.accumulation).backward()  # the accumulated gradient is the mean over micro-batches
-
-    def step(self) -> None:
-        self.micro_steps += 1
-        if self.micro_steps % self.accumulation:
-            return
-        if self.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_([p for g in self.optimizer.param_groups for p in g["params"]],
-                                           self.grad_clip)
-        self.optimizer.step()
-        self.lr_scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
-
-    def state_dict(self) -> dict:
-        return {"optimizer": self.optimizer.state_dict(), "scheduler": self.lr_scheduler.state_dict()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.lr_scheduler.load_state_dict(state["scheduler"])
-
-
-def build_engine(cfg: LSLMRunConfig, model: LSLM, info: DistInfo, step: int):
+def build_engine(cfg: LSLMRunConfig, model: LSLM, info: DistInfo, step: int) -> Any:
     """Optimizer over the trainable groups, schedule, and the DeepSpeed or plain engine around `model`, for
     the phase that trains `step` (staged: the LLM phase has a fresh optimizer, its schedule continues)."""
-    micro, accumulation = batch_geometry(cfg.train, info.world_size)
-    precision = resolve_precision(cfg.train.precision, info.device)
-    groups = param_groups(model, cfg.optim)
-    optimizer = torch.optim.AdamW(groups, lr=groups[0]["lr"], betas=tuple(cfg.optim.betas),
-                                  weight_decay=cfg.optim.weight_decay)
+    from lslm.training import engine as engines
+
+    micro, accumulation = engines.batch_geometry(cfg.train, info.world_size)
+    precision = engines.resolve_precision(cfg.train.precision, info.device)
     schedule = lr_factor(cfg.optim, cfg.train.max_steps)
     first = cfg.train.stage1_steps if phase_at(cfg, step) == 1 else 0  # the step this phase's schedule starts at
-    factor = lambda s: schedule(first + s)
-    if cfg.train.deepspeed is None:
-        if info.world_size > 1:
-            raise ConfigError("train.deepspeed=null runs one process; give configs/deepspeed/zero2.json or "
-                              "zero3.json to train on several")
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor, last_epoch=-1)
-        return PlainEngine(model, optimizer, scheduler, accumulation, cfg.optim.grad_clip, precision, info.device)
-    deepspeed = import_deepspeed(info)
-    ds_config = fill_deepspeed_config(cfg.train.deepspeed, micro_batch_size=micro,
-                                      gradient_accumulation_steps=accumulation, world_size=info.world_size,
-                                      precision=precision, grad_clip=cfg.optim.grad_clip)
-    engine, *_ = deepspeed.initialize(model=model, optimizer=optimizer, config=ds_config,
-                                      lr_scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, factor))
-    return engine
-
-
-def import_deepspeed(info: DistInfo):
-    """deepspeed, with its CPU accelerator when this process trains on the CPU."""
-    if info.device.type == "cpu":
-        os.environ.setdefault("DS_ACCELERATOR", "cpu")
-    try:
-        import deepspeed
-    except ImportError as err:
-        raise ConfigError(f"train.deepspeed is set but deepspeed cannot be imported ({err}); pip install "
-                          "deepspeed, or set train.deepspeed=null for a one-process run") from None
-    return deepspeed
-
-
-def is_deepspeed(engine) -> bool:
-    return not isinstance(engine, PlainEngine)
-
-
-def group_lrs(engine) -> dict[str, float]:
-    """Current learning rate of each parameter group, by group name."""
-    return {f"lr_{g['name']}": g["lr"] for g in engine.optimizer.param_groups if "name" in g}
-
-
-def gathered(engine, model: LSLM):
-    """Context in which every process holds the full parameters (ZeRO-3 partitions them); collective."""
-    if is_deepspeed(engine) and engine.zero_optimization_stage() == 3:
-        import deepspeed
-
-        return deepspeed.zero.GatheredParameters(list(model.parameters()), modifier_rank=None)
-    return contextlib.nullcontext()
+    return engines.build_engine(model, param_groups(model, cfg.optim), lambda s: schedule(first + s),
+                                betas=cfg.optim.betas, weight_decay=cfg.optim.weight_decay,
+                                grad_clip=cfg.optim.grad_clip, micro=micro, accumulation=accumulation,
+                                precision=precision, info=info, deepspeed_json=cfg.train.deepspeed)
 
 
 def prepare_model(model: LSLM, cfg: LSLMRunConfig, phase: tuple[bool, bool], device: torch.device) -> LSLM:
@@ -364,6 +249,7 @@ def prepare_model(model: LSLM, cfg: LSLMRunConfig, phase: tuple[bool, bool], dev
 
 def build_model(cfg: LSLMRunConfig) -> LSLM:
     """A new model: pretraining from model.* and the motion tokenizer; instruction tuning from --init."""
+    from lslm.model import LSLM
     from lslm.tokenizer import Tokenizer
 
     if cfg.stage == "pretrain":
@@ -388,6 +274,8 @@ def _check_parent(cfg: LSLMRunConfig, parent: LSLMConfig) -> None:
 
 
 def _templates(cfg: LSLMRunConfig) -> TemplateSet:
+    from lslm.model import TemplateSet
+
     return TemplateSet.load(cfg.stage if cfg.data.templates == "auto" else cfg.data.templates)
 
 
@@ -398,25 +286,28 @@ def phase_at(cfg: LSLMRunConfig, step: int) -> int:
 
 def answer_tokens(batch: dict) -> int:
     """Tokens a micro-batch's loss averages over: the labelled ones after the causal shift."""
+    from lslm.model import IGNORE_INDEX
+
     return int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
 
 
-def check_resumable(cfg: LSLMRunConfig, checkpoint: Path, state: dict, manager: CheckpointManager) -> None:
+def check_resumable(cfg: LSLMRunConfig, checkpoint: Path, state: TrainingState, manager: CheckpointManager) -> None:
     """The checkpoint was saved by this scheme, in a phase this config agrees with, and no later `step_N/`
     of an abandoned continuation would be pruned in its place or picked by a later `--resume auto`."""
-    if state.get("scheme", cfg.scheme) != cfg.scheme:
-        raise ConfigError(f"{checkpoint}: saved by scheme {state['scheme']!r}, resumed with --scheme {cfg.scheme!r}; "
-                          "resume with the same scheme or start a new output_dir")
-    if state["phase"] > phase_at(cfg, state["step"]):
-        raise ConfigError(f"{checkpoint}: saved in the LLM phase of staged at step {state['step']}, but "
+    if state.extra["scheme"] != cfg.scheme:
+        raise ConfigError(f"{checkpoint}: saved by scheme {state.extra['scheme']!r}, resumed with --scheme "
+                          f"{cfg.scheme!r}; resume with the same scheme or start a new output_dir")
+    if state.phase > phase_at(cfg, state.step):
+        raise ConfigError(f"{checkpoint}: saved in the LLM phase of staged at step {state.step}, but "
                           f"train.stage1_steps={cfg.train.stage1_steps} puts that step in the projector phase")
-    later = [path.name for step, path in manager.step_dirs() if step > state["step"]]
+    later = [path.name for step, path in manager.step_dirs() if step > state.step]
     if later:
         raise ConfigError(f"{manager.output_dir}: {', '.join(later)} are newer than the resumed {checkpoint.name}; "
                           "move them out of the run directory, or resume from the newest")
 
 
 def check_run_config(cfg: LSLMRunConfig) -> None:
+    """The stage, scheme, --init and staged phase switch agree; a ConfigError names what does not."""
     if cfg.stage not in SCHEMES:
         raise ConfigError(f"stage: expected one of {sorted(SCHEMES)}, got {cfg.stage!r}")
     if cfg.scheme not in SCHEMES[cfg.stage]:
@@ -429,18 +320,48 @@ def check_run_config(cfg: LSLMRunConfig) -> None:
                           f"got {cfg.train.stage1_steps}")
 
 
-# ---- the loop -------------------------------------------------------------------------------------
-def train(cfg: LSLMRunConfig, resume: str | None = None) -> Path:
-    """Train (or resume) one run; every process of a torchrun / deepspeed job calls this."""
+# ---- the run: setup, then the loop ---------------------------------------------------------------------
+def run(cfg: LSLMRunConfig, resume: str | None = None) -> Path:
+    """Train (or resume: 'auto' or a `step_N/`) one run; every process of a torchrun / deepspeed job calls
+    this. Returns the run directory."""
+    from lslm.training.distributed import process_group
+
     check_run_config(cfg)
-    info = init_distributed(cfg.train.device)
-    try:
-        return _train(cfg, resume, info)
-    finally:
-        destroy_distributed()
+    with process_group(cfg.train.device) as info:
+        session = _setup(cfg, resume, info)
+        _loop(session, cfg, info)
+        return session.run_dir
 
 
-def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
+@dataclass
+class _Session:
+    """What the loop starts from; `_setup` builds it, fresh or from a checkpoint."""
+
+    run_dir: Path
+    manager: CheckpointManager
+    model: LSLM
+    engine: Any
+    stream: PairStream
+    val_pairs: list
+    collate: Any
+    logger: Any
+    micro: int
+    step: int
+    phase: int
+    unlogged: list[float]  # [loss sum, micro-batch count] of the steps not logged yet
+
+
+def _setup(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> _Session:
+    """The model (new, --init or a checkpoint's), every clip's codes, the pair stream, the engine and its
+    restored state, the run folder and its logger."""
+    from transformers.utils import logging as hf_logging
+
+    from lslm.model import LSLM, MotionTextPair
+    from lslm.training.checkpoint import CheckpointManager, load_training_state, seed_all
+    from lslm.training.distributed import broadcast_object
+    from lslm.training.engine import batch_geometry
+    from lslm.training.logging import MetricsLogger
+
     if not (info.is_main and cfg.train.progress):
         hf_logging.disable_progress_bar()  # transformers' own bars ("Loading weights", "Writing model shards")
     run_dir = Path(cfg.output_dir)
@@ -450,15 +371,15 @@ def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
     seed_all(cfg.train.seed)
 
     step = phase = 0
+    state = None
     if checkpoint is not None:
         state = load_training_state(checkpoint)
-        step, phase = state["step"], state["phase"]
+        step, phase = state.step, state.phase
         check_resumable(cfg, checkpoint, state, manager)
         model = LSLM.from_pretrained(checkpoint)
     else:
         model = build_model(cfg)
-    phases = SCHEMES[cfg.stage][cfg.scheme]
-    model = prepare_model(model, cfg, phases[phase], info.device)
+    model = prepare_model(model, cfg, SCHEMES[cfg.stage][cfg.scheme][phase], info.device)
 
     # codes of every clip: read from the cache (or encoded once) on rank 0, sent to the others
     tokenizer, tokenizer_dir = model.motion_tokenizer, motion_tokenizer_dir(cfg, checkpoint)
@@ -486,17 +407,32 @@ def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
                                "skipped_no_codes": train_skipped,
                                "batches_per_epoch": stream.per_epoch, "skipped_no_gloss": stream.skipped_no_gloss,
                                "val_clips": len(val_clips), "world_size": info.world_size})
+    unlogged = state.unlogged if state is not None and info.is_main else [0.0, 0.0]
+    return _Session(run_dir, manager, model, engine, stream, val_pairs, collate, logger, micro, step, phase, unlogged)
+
+
+def _loop(s: _Session, cfg: LSLMRunConfig, info: DistInfo) -> None:
+    """Train from `s.step` to train.max_steps (staged: switching phase at stage1_steps from `stage1/`): log,
+    validate, checkpoint, then `final/`."""
+    import torch
+    from tqdm import tqdm
+
+    from lslm.model import LSLM
+    from lslm.training.distributed import all_reduce_sum, barrier
+    from lslm.training.engine import group_lrs, micro_batches
+
+    model, engine, step, phase, logger, micro = s.model, s.engine, s.step, s.phase, s.logger, s.micro
+    phases = SCHEMES[cfg.stage][cfg.scheme]
 
     def save(name: str, with_state: bool) -> None:
-        window = all_reduce_sum(sums.to(info.device)).cpu().tolist() if with_state else None  # collective
-        save_checkpoint(manager, name, engine, model, info, with_state, step=step, phase=phase, scheme=cfg.scheme,
-                        loss_window=window)
+        unlogged = all_reduce_sum(sums.to(info.device)).cpu().tolist() if with_state else None  # collective
+        save_checkpoint(s.manager, name, engine, model, info, with_state, step=step, phase=phase, scheme=cfg.scheme,
+                        unlogged=unlogged)
 
-    sums = torch.zeros(2, dtype=torch.float64)  # loss sum over micro-batches, micro-batch count
+    sums = torch.zeros(2, dtype=torch.float64)  # loss sum over micro-batches, micro-batch count (since the last log)
+    sums += torch.tensor(s.unlogged, dtype=torch.float64)  # a resumed run's train losses not logged yet
     alignment = {"alignment_weight": cfg.optim.alignment_weight,
                  "alignment_temperature": cfg.optim.alignment_temperature} if cfg.optim.alignment_weight else {}
-    if checkpoint is not None and info.is_main:  # the train losses not logged yet
-        sums += torch.tensor(state.get("loss_window", [0.0, 0.0]), dtype=torch.float64)
     timed_from, tick = step, time.perf_counter()
     bar = tqdm(total=cfg.train.max_steps, initial=step, disable=not (info.is_main and cfg.train.progress),
                desc=f"{cfg.stage} {cfg.scheme}", dynamic_ncols=True)
@@ -506,11 +442,11 @@ def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
             barrier()
             del engine
             phase = phase_at(cfg, step)
-            model = prepare_model(LSLM.from_pretrained(run_dir / "stage1"), cfg, phases[phase], info.device)
+            model = prepare_model(LSLM.from_pretrained(s.run_dir / "stage1"), cfg, phases[phase], info.device)
             engine = build_engine(cfg, model, info, step)
         lrs = group_lrs(engine)  # the rates this step trains with
-        batches = [{k: v.to(info.device) for k, v in collate(pairs).items()}
-                   for pairs in micro_batches(stream.batch(step), info, micro)]
+        batches = [{k: v.to(info.device) for k, v in s.collate(pairs).items()}
+                   for pairs in micro_batches(s.stream.batch(step), info, micro)]
         # every micro-batch's loss is its token sum over the global batch's mean token count per micro-batch,
         # so the step's gradient is the per-token mean over the global batch however it is split
         tokens = all_reduce_sum(torch.tensor([sum(answer_tokens(b) for b in batches)], dtype=torch.float64,
@@ -534,8 +470,8 @@ def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
             bar.set_postfix(loss=f"{row['loss']:.4f}")
             sums.zero_()
             timed_from, tick = step, time.perf_counter()
-        if val_pairs and ((cfg.train.val_every and step % cfg.train.val_every == 0) or last):
-            logger.log(step, "val", {"loss": validation_loss(engine, val_pairs, collate, micro, info)})
+        if s.val_pairs and ((cfg.train.val_every and step % cfg.train.val_every == 0) or last):
+            logger.log(step, "val", {"loss": validation_loss(engine, s.val_pairs, s.collate, micro, info)})
             model.train()
         if step % cfg.train.save_every == 0 or last:
             save(f"step_{step}", with_state=True)
@@ -543,16 +479,19 @@ def _train(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> Path:
     save("final", with_state=False)
     logger.close()
     barrier()
-    return run_dir
 
 
 def save_checkpoint(manager: CheckpointManager, name: str, engine, model: LSLM, info: DistInfo,
-                    with_state: bool, **state) -> None:
+                    with_state: bool, *, step: int, phase: int, scheme: str, unlogged: list[float] | None) -> None:
     """Write `name/` atomically: full weights (gathered under ZeRO-3), and with_state the training state.
 
     Collective: every process calls it. DeepSpeed first writes its per-rank optimizer shards into a staging
     folder; rank 0 moves them into the checkpoint it writes and renames that into place.
     """
+    from lslm.training.checkpoint import TrainingState, rng_state, save_training_state
+    from lslm.training.distributed import all_gather_object, barrier
+    from lslm.training.engine import gathered, is_deepspeed
+
     staging = manager.output_dir / f".deepspeed-{name}"
     if with_state and is_deepspeed(engine):
         if info.is_main:
@@ -566,14 +505,14 @@ def save_checkpoint(manager: CheckpointManager, name: str, engine, model: LSLM, 
         model.save_pretrained(directory)  # replaces `directory`: the training state goes in after it
         if not with_state:
             return
-        full_state = {**state, "rng": rngs}
-        if is_deepspeed(engine):
+        state = TrainingState(step=step, rng=rngs, phase=phase, unlogged=unlogged, extra={"scheme": scheme})
+        if is_deepspeed(engine):  # DeepSpeed keeps the optimiser and schedule in its own per-rank files
             (directory / "training_state").mkdir()
             os.replace(staging / DEEPSPEED_STATE_DIR, directory / "training_state" / DEEPSPEED_STATE_DIR)
             shutil.rmtree(staging)
         else:
-            full_state["engine"] = engine.state_dict()
-        save_training_state(directory, full_state)
+            state.optimizer = engine.state_dict()
+        save_training_state(directory, state)
 
     with gathered(engine, model):
         if info.is_main:
@@ -582,29 +521,42 @@ def save_checkpoint(manager: CheckpointManager, name: str, engine, model: LSLM, 
     barrier()
 
 
-def _restore(checkpoint: Path, state: dict, engine, phase: int, info: DistInfo) -> None:
+def _restore(checkpoint: Path, state: TrainingState, engine: Any, phase: int, info: DistInfo) -> None:
     """Optimizer, schedule and RNG of a `step_N/` (the weights were loaded with the model). A checkpoint
     of the last projector step of `staged` leaves the LLM phase its fresh optimizer, as an unbroken run."""
-    if state["phase"] == phase and is_deepspeed(engine):
+    from lslm.training.checkpoint import set_rng_state
+    from lslm.training.engine import is_deepspeed
+
+    if state.phase == phase and is_deepspeed(engine):
         if not (checkpoint / "training_state" / DEEPSPEED_STATE_DIR).is_dir():
             raise CheckpointMismatchError(f"{checkpoint}: saved without DeepSpeed; resume it with train.deepspeed=null")
         engine.load_checkpoint(str(checkpoint / "training_state"), tag=DEEPSPEED_STATE_DIR,
                                load_module_strict=False)
-    elif state["phase"] == phase:
-        if "engine" not in state:
+    elif state.phase == phase:
+        if state.optimizer is None:
             raise CheckpointMismatchError(f"{checkpoint}: saved by DeepSpeed; resume it with the same train.deepspeed")
-        engine.load_state_dict(state["engine"])
-    if info.rank < len(state["rng"]):  # a different world size keeps the fresh seeds of the extra ranks
-        set_rng_state(state["rng"][info.rank])
+        engine.load_state_dict(state.optimizer)
+    if info.rank < len(state.rng):  # a different world size keeps the fresh seeds of the extra ranks
+        set_rng_state(state.rng[info.rank])
 
 
-@torch.no_grad()
-def validation_loss(engine, pairs: list[MotionTextPair], collate, micro: int, info: DistInfo) -> float:
+def validation_loss(engine: Any, pairs: list[MotionTextPair], collate: Any, micro: int, info: DistInfo) -> float:
     """Mean answer-token loss over the val pairs (default template), sharded over processes.
 
     Every process runs the same number of forwards (ZeRO-3 gathers parameters in each), padding its share
     with a zero-weight repeat where the split does not divide evenly.
     """
+    import torch
+
+    with torch.no_grad():
+        return _validation_loss(engine, pairs, collate, micro, info)
+
+
+def _validation_loss(engine: Any, pairs: list[MotionTextPair], collate: Any, micro: int, info: DistInfo) -> float:
+    import torch
+
+    from lslm.training.distributed import all_reduce_sum
+
     engine.module.eval()
     batches = [pairs[i:i + micro] for i in range(0, len(pairs), micro)]
     rounds = -(-len(batches) // info.world_size)
@@ -618,3 +570,36 @@ def validation_loss(engine, pairs: list[MotionTextPair], collate, micro: int, in
             totals += torch.tensor([float(loss) * tokens, tokens], dtype=torch.float64)
     totals = all_reduce_sum(totals.to(info.device)).cpu()
     return float(totals[0] / totals[1])
+
+
+def stage_parser(description: str, stage_arguments: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
+    """The command line of an LSLM training stage: --config, the stage's own arguments, --resume, overrides."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--config", required=True, help="YAML under configs/lslm/")
+    stage_arguments(parser)
+    parser.add_argument("--resume", default=None, help="'auto' (latest step_N/ in output_dir) or a checkpoint dir")
+    parser.add_argument("overrides", nargs="*", help="dotted key=value overrides, e.g. train.max_steps=100")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `tools/pretrain.py` / `lslm pretrain`."""
+    return stage_parser("Pretrain an LSLM (motion–text alignment).", lambda parser: parser.add_argument(
+        "--scheme", required=True, choices=sorted(SCHEMES["pretrain"])))
+
+
+def parse_config(argv: list[str] | None = None) -> tuple[LSLMRunConfig, str | None]:
+    """(the run's config: the YAML file, the overrides, stage=pretrain and --scheme; --resume) of a command line."""
+    args = build_parser().parse_intermixed_args(argv)
+    cfg = load_config(LSLMRunConfig, args.config, [*args.overrides, "stage=pretrain", f"scheme={args.scheme}"])
+    return cfg, args.resume
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Pretrain from the command line; 0 on success (the run directory is the config's output_dir)."""
+    run(*parse_config(argv))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,7 @@
-"""Recipe: train the sign motion evaluator that FID and diversity are defined on (docs/evaluation.md).
+"""Train the sign motion evaluator that FID and diversity are defined on (docs/evaluation.md).
 
     python tools/train_evaluator.py --data DIR --out DIR [--config configs/eval/evaluator.yaml] [key=value …]
+    out = run(load_config(EvaluatorRunConfig, "configs/eval/evaluator.yaml", ["data.root=DIR", "output_dir=OUT"]))
 
 Each step takes `train.batch_size` training clips (one seeded permutation per epoch), crops each to a
 random window of at most `data.max_frames` frames, and pulls every clip's motion embedding towards its
@@ -13,29 +14,20 @@ Training is short (about a minute on a CPU), so a run is not resumable: run it a
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
 from omegaconf import MISSING
-from torch.utils.data import DataLoader, Dataset
-from tqdm import tqdm
 
-from lslm.errors import ConfigError, InvalidInputError
-from lslm.eval.evaluator import (
-    EvaluatorConfig,
-    MotionEvaluator,
-    build_vocab,
-    contrastive_loss,
-    dataset_fingerprint,
-    r_precision,
-)
-from lslm.training.checkpoint import seed_all
+from lslm.errors import ConfigError
+from lslm.eval.evaluator_config import EvaluatorConfig
 from lslm.training.config import OptimConfig, load_config, save_config
-from lslm.training.logging import MetricsLogger
-from lslm.training.vqvae import lr_lambda
+
+if TYPE_CHECKING:
+    from lslm.eval.evaluator import MotionEvaluator
 
 
 @dataclass
@@ -71,55 +63,47 @@ class EvaluatorRunConfig:
     train: EvaluatorTrainConfig = field(default_factory=EvaluatorTrainConfig)
 
 
-class TrainCrops(Dataset):
-    """Clip i → (random crop of at most max_frames normalised rows (n, D), its text)."""
-
-    def __init__(self, dataset, max_frames: int, min_frames: int):
-        self.dataset, self.max_frames = dataset, max_frames
-        self.clips = [i for i, row in enumerate(dataset.records) if int(row["frames"]) >= min_frames]
-        self.skipped = len(dataset.records) - len(self.clips)
-        if not self.clips:
-            raise InvalidInputError(dataset.root, "frames", f"training clips of at least {min_frames} frames",
-                                    got=f"{len(dataset.records)} shorter clips")
-
-    def __len__(self) -> int:
-        return len(self.clips)
-
-    def __getitem__(self, index: int) -> dict:
-        item = self.dataset[self.clips[index]]
-        x = item["features"]
-        start = int(torch.randint(0, max(1, len(x) - self.max_frames + 1), ()))
-        return {**item, "features": x[start:start + self.max_frames], "length": min(len(x), self.max_frames)}
-
-
-def main(argv: list[str] | None = None) -> Path:
-    """CLI entry point; returns the evaluator folder."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `tools/train_evaluator.py` / `lslm train-evaluator`."""
     parser = argparse.ArgumentParser(description="Train the sign motion evaluator (FID/diversity embedding).")
     parser.add_argument("--data", required=True, help="prepared dataset folder")
     parser.add_argument("--out", required=True, help="output folder: the evaluator (loadable with --evaluator)")
     parser.add_argument("--config", default=None, help="YAML under configs/eval/ (default: the built-in defaults, "
                         "the same as configs/eval/evaluator.yaml)")
     parser.add_argument("overrides", nargs="*", help="dotted key=value overrides, e.g. train.max_steps=100")
-    args = parser.parse_args(argv)
-    cfg = load_config(EvaluatorRunConfig, args.config,
-                      [*args.overrides, f"data.root={args.data}", f"output_dir={args.out}"])
-    return train(cfg)
+    return parser
 
 
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"train.device={name}: CUDA is not available on this machine")
-    return torch.device(name)
+def parse_config(argv: list[str] | None = None) -> EvaluatorRunConfig:
+    """The run's config of a command line: the YAML file (or the defaults), the overrides, --data and --out."""
+    args = build_parser().parse_args(argv)
+    return load_config(EvaluatorRunConfig, args.config,
+                       [*args.overrides, f"data.root={args.data}", f"output_dir={args.out}"])
 
 
-def train(cfg: EvaluatorRunConfig) -> Path:
-    """Train one evaluator and save it into cfg.output_dir."""
+def main(argv: list[str] | None = None) -> int:
+    """Train from the command line; 0 on success (the evaluator is written to --out)."""
+    run(parse_config(argv))
+    return 0
+
+
+def run(cfg: EvaluatorRunConfig) -> Path:
+    """Train one evaluator and save it into cfg.output_dir; returns that folder."""
+    import torch
+    from torch.utils.data import DataLoader
+    from tqdm import tqdm
+
     from lslm.data import MotionDataset, collate_motion
+    from lslm.data.windows import TrainCrops
+    from lslm.devices import resolve_device
+    from lslm.eval.evaluator import MotionEvaluator, build_vocab, contrastive_loss, dataset_fingerprint
+    from lslm.training.checkpoint import seed_all
+    from lslm.training.logging import MetricsLogger
+    from lslm.training.schedule import lr_factor
 
+    # setup: data, vocabulary, model, optimiser, the run folder
     seed_all(cfg.train.seed)
-    device = _device(cfg.train.device)
+    device = resolve_device(cfg.train.device)
     out = Path(cfg.output_dir)
     train_set = MotionDataset(cfg.data.root, split=cfg.data.train_split, normalize=True)
     if train_set.feature_dim != cfg.model.feature_dim:
@@ -133,7 +117,8 @@ def train(cfg: EvaluatorRunConfig) -> Path:
     model = MotionEvaluator(cfg.model, vocab, train_set.normalizer, cfg.name, cfg.version, info).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, betas=tuple(cfg.optim.betas),
                                   weight_decay=cfg.optim.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg.optim))
+    factor = lr_factor(cfg.optim.warmup_steps, "step", milestones=cfg.optim.milestones, gamma=cfg.optim.gamma)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
     out.mkdir(parents=True, exist_ok=True)
     save_config(cfg, out / "config.yaml")
@@ -142,6 +127,8 @@ def train(cfg: EvaluatorRunConfig) -> Path:
     generator = torch.Generator().manual_seed(cfg.train.seed)
     loader = DataLoader(crops, batch_size=min(cfg.train.batch_size, len(crops)), shuffle=True, drop_last=True,
                         collate_fn=collate_motion, generator=generator)
+
+    # the loop: one contrastive step per batch, epochs re-shuffled by the same generator
     batches, step, total, logged_at, start = iter(loader), 0, 0.0, 0, time.perf_counter()
     bar = tqdm(total=cfg.train.max_steps, desc="evaluator", disable=not cfg.train.progress, dynamic_ncols=True)
     model.train()
@@ -173,6 +160,8 @@ def train(cfg: EvaluatorRunConfig) -> Path:
                                                      cfg.train.r_precision_pool))
             model.train()
     bar.close()
+
+    # the end: sanity figures on val and test, then the evaluator folder
     seconds = time.perf_counter() - start
     model.info["training"] = {"steps": step, "batch_size": cfg.train.batch_size, "seed": cfg.train.seed,
                               "seconds": round(seconds, 1), "device": str(device)}
@@ -189,7 +178,11 @@ def train(cfg: EvaluatorRunConfig) -> Path:
 
 def split_r_precision(model: MotionEvaluator, root: str | Path, split: str, pool: int = 32) -> dict:
     """R-precision (top-1/2/3) of the evaluator on a split's whole clips; {} when the split is too small."""
+    import numpy as np
+    import torch
+
     from lslm.data import MotionDataset
+    from lslm.eval.evaluator import r_precision
 
     dataset = MotionDataset(root, split=split, normalize=False)
     clips = [i for i, row in enumerate(dataset.records) if int(row["frames"]) >= model.config.min_frames]
@@ -202,3 +195,7 @@ def split_r_precision(model: MotionEvaluator, root: str | Path, split: str, pool
         for chunk in (items[s:s + 64] for s in range(0, len(items), 64))])
     texts = [it["text"] for it in items]
     return r_precision(motion, model.embed_text(texts), texts, pool=pool)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,7 @@
 """The video front-end measured on the synthetic corpus, where the true joints are known (docs/results.md).
 
     python tools/eval_landmarks.py --corpus runs/demo/corpus --out runs/landmarks [--model runs/demo/lslm/final]
+    report = run(EvalLandmarksConfig(corpus="runs/demo/corpus", out="runs/landmarks"))
 
 Each clip of the split is seen by a pinhole camera as MediaPipe Holistic would report it
 (`lslm.video.simulate_landmarks`: body 33 and hands 21, image-space hands, pixel noise, world noise,
@@ -22,8 +23,7 @@ import numpy as np
 
 from lslm.data.manifest import RAW_FIELDS, atomic_write_text, read_manifest
 from lslm.errors import LslmError
-from lslm.video.retargeting import RetargetOptions, retarget
-from lslm.video.simulate import joints_to_landmarks, simulate_landmarks
+from lslm.video.options import RetargetOptions
 
 UPPER = [0, 3, 6, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]
 HANDS = list(range(22, 52))
@@ -62,6 +62,8 @@ def run(config: EvalLandmarksConfig) -> dict:
     from lslm.data.adapters import load_lslm
     from lslm.data.convert import clip_to_joints
     from lslm.motion import Skeleton
+    from lslm.video.retargeting import retarget
+    from lslm.video.simulate import joints_to_landmarks, simulate_landmarks
 
     corpus, out = Path(config.corpus), Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -106,11 +108,12 @@ def _translate(config: EvalLandmarksConfig, truth, front_end, rates, texts, ids)
     import torch
 
     from lslm.data.resample import resample_linear
+    from lslm.devices import resolve_device
     from lslm.eval.text import score
     from lslm.model.modeling import LSLM
     from lslm.model.translate import DEFAULT_GENERATION, translate_codes
 
-    model = LSLM.from_pretrained(config.model, device="cuda" if torch.cuda.is_available() else "cpu")
+    model = LSLM.from_pretrained(config.model, device=str(resolve_device("auto")))
     tok = model.motion_tokenizer
     result = {}
     for name, clips in (("true joints", truth), ("simulated MediaPipe → front-end", front_end)):
@@ -125,7 +128,8 @@ def _translate(config: EvalLandmarksConfig, truth, front_end, rates, texts, ids)
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `tools/eval_landmarks.py` / `lslm eval-landmarks`."""
     p = argparse.ArgumentParser(prog="eval_landmarks", description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", required=True, help="raw synthetic corpus folder (data_prep/make_synthetic.py)")
     p.add_argument("--out", required=True, help="folder for eval_landmarks.json (and predictions with --model)")
@@ -138,7 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", help="LSLM folder to translate with (e.g. runs/demo/lslm/final)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--no-progress", action="store_true")
-    a = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Evaluate from the command line and print the figures; 2 on bad input."""
+    a = build_parser().parse_args(argv)
     config = EvalLandmarksConfig(a.corpus, a.out, a.split, a.limit, a.pixel_noise, a.world_noise, a.hand_dropout,
                                  a.seed, a.model, a.batch_size, not a.no_progress)
     try:

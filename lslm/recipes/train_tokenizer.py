@@ -1,7 +1,8 @@
-"""Recipe: train the motion VQ-VAE tokenizer (stage 1 of the paper).
+"""Train the motion VQ-VAE tokenizer (stage 1 of the paper).
 
     python tools/train_vqvae.py --config configs/tokenizer/synthetic.yaml data.root=DIR output_dir=DIR
     torchrun --nproc_per_node 2 tools/train_vqvae.py --config … [key=value …] [--resume auto|PATH]
+    run_dir = run(load_config(VQVAERunConfig, "configs/tokenizer/synthetic.yaml", ["data.root=DIR", "output_dir=OUT"]))
 
 Training samples are random windows of `data.window` frames: an endless stream of clip indices made of
 one seeded permutation of the training clips per epoch, each with a random crop start drawn from the
@@ -17,43 +18,28 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import torch
 from omegaconf import MISSING
-from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, Dataset, Sampler
-from tqdm import tqdm
 
-from lslm.errors import CheckpointMismatchError, ConfigError, InvalidInputError
-from lslm.tokenizer import VQVAE, Tokenizer, TokenizerConfig, vqvae_loss
-from lslm.training.checkpoint import (
-    CheckpointManager,
-    load_training_state,
-    rng_state,
-    save_training_state,
-    seed_all,
-    set_rng_state,
-)
+from lslm.errors import CheckpointMismatchError, ConfigError
+from lslm.tokenizer.config import TokenizerConfig
 from lslm.training.config import OptimConfig, TrainConfig, load_config, save_config
-from lslm.training.distributed import (
-    DistInfo,
-    all_gather_object,
-    all_reduce_sum,
-    barrier,
-    broadcast_object,
-    destroy_distributed,
-    init_distributed,
-    local_batch_size,
-)
-from lslm.training.logging import MetricsLogger
 
-# Summed train losses (total, recon, velocity, commit, perplexity) of the steps since the last logged row:
-# a checkpoint keeps them, so a resumed run logs the rows an unbroken one does.
-NO_UNLOGGED_STEPS = {"sums": [0.0] * 5, "steps": 0}
+if TYPE_CHECKING:
+    from lslm.data import MotionDataset
+    from lslm.training.checkpoint import TrainingState
+    from lslm.data.windows import TrainWindows
+    from lslm.tokenizer import VQVAE, Tokenizer
+    from lslm.training.distributed import DistInfo
+
+# The train losses summed since the last logged row: total, recon, velocity, commit, perplexity.
+LOSS_KEYS = ("loss", "recon", "velocity", "commit", "perplexity")
 
 
 @dataclass
@@ -76,95 +62,81 @@ class VQVAERunConfig:
     best_metric: str = "mpjpe"  # validation metric (lower is better) that picks `best/`: mpjpe or recon
 
 
-class TrainWindows(Dataset):
-    """Stream position p → a (window, D) crop. Epoch e = p // N uses a generator seeded with (seed, e)."""
-
-    def __init__(self, dataset, window: int, seed: int):
-        self.dataset = dataset
-        self.window = window
-        self.seed = seed
-        lengths = [int(row["frames"]) for row in dataset.records]  # feature rows, from the manifest
-        self.clips = [i for i, n in enumerate(lengths) if n >= window]
-        self.lengths = torch.tensor([lengths[i] for i in self.clips])
-        self.skipped = len(lengths) - len(self.clips)
-        self._plan: tuple[int, torch.Tensor, torch.Tensor] | None = None  # (epoch, order, starts)
-        if not self.clips:
-            raise InvalidInputError(getattr(dataset, "root", None), "frames",
-                                    f"at least one training clip of >= data.window={window} frames",
-                                    got=f"{len(lengths)} clips, the longest {max(lengths, default=0)} frames")
-
-    def epoch_plan(self, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(clip order (N,), crop starts (N,)) of one epoch; a pure function of (seed, epoch)."""
-        if self._plan is None or self._plan[0] != epoch:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            order = torch.randperm(len(self.clips), generator=g)
-            starts = (torch.rand(len(self.clips), generator=g) * (self.lengths[order] - self.window + 1)).long()
-            self._plan = (epoch, order, starts)
-        return self._plan[1], self._plan[2]
-
-    def __len__(self) -> int:
-        return len(self.clips)
-
-    def __getitem__(self, position: int) -> torch.Tensor:
-        epoch, slot = divmod(position, len(self.clips))
-        order, starts = self.epoch_plan(epoch)
-        start = int(starts[slot])
-        clip = self.clips[int(order[slot])]
-        crop = self.dataset[clip]["features"][start:start + self.window]
-        if len(crop) != self.window:
-            raise InvalidInputError(self.dataset.root / self.dataset.records[clip]["features"], "frames",
-                                    f"{int(self.lengths[int(order[slot])])} rows as the manifest says",
-                                    got=f"{start + len(crop)} or fewer")
-        return crop
-
-
-class ShardedBatches(Sampler):
-    """This process's slice of every global batch of stream positions, from `position` on, endlessly."""
-
-    def __init__(self, global_batch: int, info: DistInfo, position: int = 0):
-        self.global_batch = global_batch
-        self.local = local_batch_size(global_batch, info)
-        self.offset = info.rank * self.local
-        self.position = position
-
-    def __iter__(self):
-        position = self.position
-        while True:
-            first = position + self.offset
-            yield list(range(first, first + self.local))
-            position += self.global_batch
-
-
-def lr_lambda(optim: OptimConfig):
-    """Multiplier of the base lr at a step: linear warm-up, then × gamma at each milestone passed."""
-    def factor(step: int) -> float:
-        warm = min(1.0, (step + 1) / optim.warmup_steps) if optim.warmup_steps > 0 else 1.0
-        return warm * optim.gamma ** sum(step >= m for m in optim.milestones)
-    return factor
-
-
-def main(argv: list[str] | None = None) -> Path:
-    """CLI entry point; returns the run directory."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `tools/train_vqvae.py` / `lslm train-tokenizer`."""
     parser = argparse.ArgumentParser(description="Train the motion VQ-VAE tokenizer.")
     parser.add_argument("--config", required=True, help="YAML under configs/tokenizer/")
     parser.add_argument("--resume", default=None, help="'auto' (latest step_N/ in output_dir) or a checkpoint dir")
     parser.add_argument("overrides", nargs="*", help="dotted key=value overrides, e.g. train.max_steps=100")
-    args = parser.parse_args(argv)
-    cfg = load_config(VQVAERunConfig, args.config, args.overrides)
-    return train(cfg, resume=args.resume)
+    return parser
 
 
-def train(cfg: VQVAERunConfig, resume: str | None = None) -> Path:
-    """Train (or resume) one run; every process of a torchrun job calls this."""
-    info = init_distributed(cfg.train.device)
-    try:
-        return _train(cfg, resume, info)
-    finally:
-        destroy_distributed()
+def parse_config(argv: list[str] | None = None) -> tuple[VQVAERunConfig, str | None]:
+    """(the run's config: the YAML file with the overrides, --resume) of a command line."""
+    args = build_parser().parse_args(argv)
+    return load_config(VQVAERunConfig, args.config, args.overrides), args.resume
 
 
-def _train(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> Path:
+def main(argv: list[str] | None = None) -> int:
+    """Train from the command line; 0 on success (the run directory is the config's output_dir)."""
+    run(*parse_config(argv))
+    return 0
+
+
+def run(cfg: VQVAERunConfig, resume: str | None = None) -> Path:
+    """Train (or resume: 'auto' or a `step_N/`) one run; every process of a torchrun job calls this.
+    Returns the run directory."""
+    from lslm.training.distributed import process_group
+
+    with process_group(cfg.train.device) as info:
+        session = _setup(cfg, resume, info)
+        _loop(session, cfg, info)
+        return session.run_dir
+
+
+@dataclass
+class _Session:
+    """What the loop works with; `_setup` builds it, fresh or from a checkpoint."""
+
+    run_dir: Path
+    is_main: bool  # rank 0, the process that writes
+    train_set: MotionDataset
+    val_set: MotionDataset
+    windows: TrainWindows
+    model: Any  # the VQVAE, or its DistributedDataParallel wrapper
+    core: VQVAE
+    optimizer: Any
+    scheduler: Any
+    manager: Any
+    logger: Any
+    step: int = 0
+    position: int = 0  # training samples consumed
+    best: float = math.inf
+    unlogged: list[float] = field(default_factory=lambda: [0.0] * len(LOSS_KEYS))  # a resumed run's unlogged sums
+    unlogged_steps: int = 0
+
+    def save(self, name: str, write) -> None:
+        """Rank 0 writes checkpoint `name`; Tokenizer() puts the model in eval mode, so restore train()."""
+        from lslm.tokenizer import Tokenizer
+
+        if self.is_main:
+            self.manager.save(name, lambda d: write(d, Tokenizer(self.core, self.train_set.normalizer,
+                                                                 self.train_set.target_skeleton, self.train_set.fps)))
+        self.model.train()
+
+
+def _setup(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> _Session:
+    """Check the config, load the data, build model and optimiser, restore a checkpoint when resuming."""
+    import torch
+    from torch.nn.parallel import DistributedDataParallel
+
     from lslm.data import MotionDataset
+    from lslm.data.windows import TrainWindows
+    from lslm.tokenizer import VQVAE
+    from lslm.training.checkpoint import CheckpointManager, seed_all
+    from lslm.training.distributed import broadcast_object
+    from lslm.training.logging import MetricsLogger
+    from lslm.training.schedule import lr_factor
 
     run_dir = Path(cfg.output_dir)
     if cfg.best_metric not in ("mpjpe", "recon"):
@@ -183,40 +155,53 @@ def _train(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> Path:
     model = VQVAE(cfg.model).to(info.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, betas=tuple(cfg.optim.betas),
                                   weight_decay=cfg.optim.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg.optim))
+    factor = lr_factor(cfg.optim.warmup_steps, "step", milestones=cfg.optim.milestones, gamma=cfg.optim.gamma)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     manager = CheckpointManager(run_dir, keep_last=cfg.train.keep_last)
 
-    step, position, best, window = 0, 0, math.inf, NO_UNLOGGED_STEPS
     checkpoint = broadcast_object(manager.resolve_resume(resume) if info.is_main else None)
+    state = None
     if checkpoint is not None:
-        step, position, best, window = _restore(checkpoint, cfg, model, optimizer, scheduler, windows, info)
+        state = _restore(checkpoint, cfg, model, optimizer, scheduler, windows, info)
+    core = model
     if info.world_size > 1:
         model = DistributedDataParallel(model, device_ids=[info.device.index] if info.device.type == "cuda" else None)
-    core = model.module if isinstance(model, DistributedDataParallel) else model
-
-    def save(name: str, write) -> None:
-        """Rank 0 writes checkpoint `name`; Tokenizer() puts the model in eval mode, so restore train()."""
-        if info.is_main:
-            manager.save(name, lambda d: write(d, Tokenizer(core, train_set.normalizer,
-                                                            train_set.target_skeleton, train_set.fps)))
-        model.train()
 
     if info.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(cfg, run_dir / "config.yaml")
     logger = MetricsLogger(run_dir, enabled=info.is_main, tensorboard=cfg.train.tensorboard,
-                           resume_step=step if checkpoint is not None else None)
+                           resume_step=state.step if state is not None else None)
     if checkpoint is None:
         logger.log(0, "data", {"train_clips": len(windows), "skipped_short_clips": windows.skipped,
                                "val_clips": len(val_set), "world_size": info.world_size})
+    session = _Session(run_dir, info.is_main, train_set, val_set, windows, model, core, optimizer, scheduler,
+                       manager, logger)
+    if state is not None:
+        session.step, session.position, session.best = state.step, state.position, state.extra["best"]
+        session.unlogged, session.unlogged_steps = state.unlogged, state.unlogged_steps
+    return session
 
-    loader = DataLoader(windows, batch_sampler=ShardedBatches(cfg.train.batch_size, info, position),
+
+def _loop(s: _Session, cfg: VQVAERunConfig, info: DistInfo) -> None:
+    """Train from `s.step` to train.max_steps: log, validate (keeping `best/`), checkpoint, then `final/`."""
+    import torch
+    from torch.utils.data import DataLoader
+    from tqdm import tqdm
+
+    from lslm.tokenizer import vqvae_loss
+    from lslm.training.checkpoint import TrainingState, rng_state
+    from lslm.training.distributed import ShardedBatches, all_gather_object, all_reduce_sum, barrier
+
+    model, optimizer, scheduler, logger = s.model, s.optimizer, s.scheduler, s.logger
+    step, position = s.step, s.position
+    loader = DataLoader(s.windows, batch_sampler=ShardedBatches(cfg.train.batch_size, info, position),
                         num_workers=cfg.data.num_workers)
     batches = iter(loader)
-    sums = torch.zeros(5, device=info.device)  # total, recon, velocity, commit, perplexity since last log
+    sums = torch.zeros(len(LOSS_KEYS), device=info.device)  # LOSS_KEYS summed since the last logged row
     if info.is_main:  # a resumed run's steps not logged yet (summed over processes)
-        sums += torch.tensor(window["sums"], device=info.device)
-    logged_at = step - window["steps"]
+        sums += torch.tensor(s.unlogged, device=info.device)
+    logged_at = step - s.unlogged_steps
     timed_from, tick = step, time.perf_counter()
     bar = tqdm(total=cfg.train.max_steps, initial=step, disable=not (info.is_main and cfg.train.progress),
                desc="vqvae", dynamic_ncols=True)
@@ -242,7 +227,7 @@ def _train(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> Path:
         if step % cfg.train.log_every == 0 or last:
             mean = all_reduce_sum(sums.clone()) / (info.world_size * (step - logged_at))
             elapsed = time.perf_counter() - tick
-            row = dict(zip(("loss", "recon", "velocity", "commit", "perplexity"), mean.tolist()))
+            row = dict(zip(LOSS_KEYS, mean.tolist()))
             row.update(lr=lr, steps_per_s=(step - timed_from) / elapsed)
             logger.log(step, "train", row)
             bar.set_postfix(loss=f"{row['loss']:.4f}", ppl=f"{row['perplexity']:.0f}")
@@ -250,30 +235,31 @@ def _train(cfg: VQVAERunConfig, resume: str | None, info: DistInfo) -> Path:
             logged_at = timed_from = step
             tick = time.perf_counter()
         if (cfg.train.val_every and step % cfg.train.val_every == 0) or last:
-            metrics = validate(core, val_set, cfg, info)  # {} without val clips: no `best/` then
+            metrics = validate(s.core, s.val_set, cfg, info)  # {} without val clips: no `best/` then
             model.train()
             if metrics:
                 logger.log(step, "val", metrics)
             score = metrics.get(cfg.best_metric, math.inf)
-            if score < best:
-                best = score
-                save("best", partial(_write_best, step=step, metrics=metrics))
+            if score < s.best:
+                s.best = score
+                s.save("best", partial(_write_best, step=step, metrics=metrics))
         if step % cfg.train.save_every == 0 or last:
-            state = {"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                     "data": {"position": position, "epoch": position // len(windows),
-                              "train_clips": len(windows), "seed": cfg.train.seed},
-                     "best": best, "rng": all_gather_object(rng_state()),
-                     "loss_window": {"sums": all_reduce_sum(sums.clone()).cpu().tolist(), "steps": step - logged_at}}
-            save(f"step_{step}", partial(_write_checkpoint, state=state))
+            state = TrainingState(
+                step=step, rng=all_gather_object(rng_state()), position=position,
+                unlogged=all_reduce_sum(sums.clone()).cpu().tolist(), unlogged_steps=step - logged_at,
+                optimizer={"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
+                extra={"best": s.best, "train_clips": len(s.windows), "seed": cfg.train.seed})
+            s.save(f"step_{step}", partial(_write_checkpoint, state=state))
             barrier()
     bar.close()
-    save("final", lambda d, tok: tok.save_pretrained(d))
+    s.save("final", lambda d, tok: tok.save_pretrained(d))
     logger.close()
     barrier()
-    return run_dir
 
 
-def _write_checkpoint(directory: Path, tokenizer: Tokenizer, state: dict) -> None:
+def _write_checkpoint(directory: Path, tokenizer: Tokenizer, state: TrainingState) -> None:
+    from lslm.training.checkpoint import save_training_state
+
     tokenizer.save_pretrained(directory)
     save_training_state(directory, state)
 
@@ -283,33 +269,44 @@ def _write_best(directory: Path, tokenizer: Tokenizer, step: int, metrics: dict)
     (directory / "val_metrics.json").write_text(json.dumps({"step": step, **metrics}, indent=1))
 
 
-def _restore(checkpoint: Path, cfg: VQVAERunConfig, model: VQVAE, optimizer, scheduler, windows: TrainWindows,
-             info: DistInfo) -> tuple[int, int, float, dict]:
-    """Load weights and training state from a `step_N/`; returns (step, data position, best score, the
-    losses not logged yet: {"sums", "steps"})."""
+def _restore(checkpoint: Path, cfg: VQVAERunConfig, model: VQVAE, optimizer: Any, scheduler: Any,
+             windows: TrainWindows, info: DistInfo) -> TrainingState:
+    """Load weights, optimiser, schedule and this process's RNG from a `step_N/`; returns its training state."""
+    from lslm.tokenizer import Tokenizer
+    from lslm.training.checkpoint import load_training_state, set_rng_state
+
     saved = Tokenizer.from_pretrained(checkpoint)
     if saved.model.config != cfg.model:
         raise CheckpointMismatchError(f"{checkpoint}: the checkpoint's model config differs from model.* of this "
                                       f"run:\n saved {saved.model.config}\n asked {cfg.model}")
     model.load_state_dict(saved.model.state_dict())
     state = load_training_state(checkpoint)
-    if state["data"]["train_clips"] != len(windows):
-        raise CheckpointMismatchError(f"{checkpoint}: trained on {state['data']['train_clips']} clips, "
+    if state.extra["train_clips"] != len(windows):
+        raise CheckpointMismatchError(f"{checkpoint}: trained on {state.extra['train_clips']} clips, "
                                       f"{cfg.data.root} has {len(windows)}: the data position would not resume")
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
-    if info.rank < len(state["rng"]):  # a different world size keeps the fresh seeds of the extra ranks
-        set_rng_state(state["rng"][info.rank])
-    window = state.get("loss_window", NO_UNLOGGED_STEPS)  # absent from older checkpoints
-    return state["step"], state["data"]["position"], state["best"], window
+    optimizer.load_state_dict(state.optimizer["optimizer"])
+    scheduler.load_state_dict(state.optimizer["scheduler"])
+    if info.rank < len(state.rng):  # a different world size keeps the fresh seeds of the extra ranks
+        set_rng_state(state.rng[info.rank])
+    return state
 
 
-@torch.no_grad()
-def validate(model: VQVAE, val_set, cfg: VQVAERunConfig, info: DistInfo) -> dict[str, float]:
+def validate(model: VQVAE, val_set: MotionDataset, cfg: VQVAERunConfig, info: DistInfo) -> dict[str, float]:
     """Whole val clips (cut to a multiple of the downsampling), sharded over processes, reduced:
     recon = mean per-frame reconstruction loss, mpjpe / pa_mpjpe in mm, perplexity of the val codes."""
+    import torch
+
+    with torch.no_grad():
+        return _validate(model, val_set, cfg, info)
+
+
+def _validate(model: VQVAE, val_set: MotionDataset, cfg: VQVAERunConfig, info: DistInfo) -> dict[str, float]:
+    import torch
+
     from lslm.eval.motion import mpjpe, pa_mpjpe
     from lslm.motion import features_to_joints
+    from lslm.tokenizer import vqvae_loss
+    from lslm.training.distributed import all_reduce_sum
 
     model.eval()
     count = len(val_set) if cfg.data.val_max_clips <= 0 else min(cfg.data.val_max_clips, len(val_set))
@@ -336,3 +333,7 @@ def validate(model: VQVAE, val_set, cfg: VQVAERunConfig, info: DistInfo) -> dict
     recon, joint_error, pa_error = (totals[:3] / totals[3]).tolist()
     return {"recon": recon, "mpjpe": joint_error, "pa_mpjpe": pa_error, "perplexity": float(perplexity),
             "codes_used": int((codes > 0).sum())}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

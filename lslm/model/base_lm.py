@@ -6,18 +6,15 @@ tokenizer trained with `tokenizers` and a small Llama-architecture model trained
 training sentences, saved as an ordinary Hugging Face directory. Everything downstream loads it by path
 exactly as it would load `meta-llama/Llama-3.2-3B-Instruct`.
 
-    python -m lslm.training.base_lm --data DATA_DIR --out runs/base_lm [--steps 600]
-    python -m lslm.training.base_lm --data DATA_DIR --out runs/base_lm --grammar-sentences 20000 --gloss-task
+    metrics = train_base_lm(sentences, "runs/base_lm", BaseLMConfig(steps=600), gloss_pairs=[(gloss, text)])
 
-With `--grammar-sentences N` (synthetic corpora) the LM also reads N sentences drawn from the corpus'
-grammar, none of them a sentence of another split of DATA (val and test stay unseen), so its English is
-compositional rather than the training sentences by heart. `--gloss-task` also teaches it GLOSS_PROMPT
-(gloss → English) on those sentences and the training split's: an instruct LLM reads English words in sign
-order ("TOMORROW STORE I GO") without ever seeing a sign, and this gives the stand-in the same skill.
+The command line (a prepared dataset's training sentences, optionally more from the synthetic grammar)
+is `lslm.recipes.train_base_lm`. `gloss_pairs` teach it GLOSS_PROMPT (gloss → English): an instruct LLM
+reads English words in sign order ("TOMORROW STORE I GO") without ever seeing a sign, and this gives the
+stand-in the same skill.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import random
@@ -25,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import torch
 
 SPECIAL_TOKENS = {"bos_token": "<|bos|>", "eos_token": "<|eos|>", "pad_token": "<|pad|>", "unk_token": "<|unk|>"}
 # A plain-text chat format, as instruct LLMs have one: "<|bos|>user: …\nassistant:\n" then the answer.
@@ -50,7 +46,7 @@ class BaseLMConfig:
     lr: float = 3e-3
     warmup: int = 50
     seed: int = 0
-    grammar_sentences: int = 0  # extra sentences from the synthetic grammar (main: never a val/test sentence)
+    grammar_sentences: int = 0  # extra sentences from the synthetic grammar (never a val/test sentence)
     gloss_task: bool = False  # also train gloss → English (GLOSS_PROMPT) on every sentence with a gloss
 
 
@@ -95,6 +91,7 @@ def fit_causal_lm(model, items: list[tuple[list[int], int]], pad_id: int, *, ste
     AdamW, linear warm-up over `warmup` steps then cosine to 0 at `steps`, gradient norm clipped at 1;
     each step a random batch (drawn with `rng`) padded to its longest sequence. Returns the step losses.
     """
+    import torch
     from tqdm import tqdm
 
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -137,8 +134,9 @@ def train_base_lm(texts: list[str], out_dir: str | Path, cfg: BaseLMConfig | Non
 
     Returns {"final_loss", "perplexity", "steps", "sentences", "gloss_pairs"}.
     """
-    cfg = cfg or BaseLMConfig()
+    import torch
 
+    cfg = cfg or BaseLMConfig()
     if not texts:
         raise ValueError("train_base_lm: no training sentences")
     torch.manual_seed(cfg.seed)
@@ -169,38 +167,3 @@ def train_base_lm(texts: list[str], out_dir: str | Path, cfg: BaseLMConfig | Non
                "steps": cfg.steps, "sentences": len(texts), "gloss_pairs": len(gloss_pairs)}
     (out_dir / "base_lm.json").write_text(json.dumps({"config": asdict(cfg), "metrics": metrics}, indent=2))
     return metrics
-
-
-def main(argv: list[str] | None = None) -> dict:
-    from lslm.data import read_manifest
-
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", required=True, help="prepared dataset folder (manifest.jsonl)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--split", default="train")
-    for name, value in asdict(BaseLMConfig()).items():
-        flag = f"--{name.replace('_', '-')}"
-        if isinstance(value, bool):
-            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=value)
-        else:
-            p.add_argument(flag, type=type(value), default=value)
-    args = p.parse_args(argv)
-    cfg = BaseLMConfig(**{k: getattr(args, k) for k in asdict(BaseLMConfig())})
-    rows = read_manifest(Path(args.data) / "manifest.jsonl")
-    train = [r for r in rows if r["split"] == args.split]
-    texts = [r["text"] for r in train]
-    pairs = [(r["gloss"], r["text"]) for r in train if r.get("gloss")] if cfg.gloss_task else []
-    if cfg.grammar_sentences:
-        from lslm.data.synthetic.generate import grammar_sentences
-
-        unseen = {v for r in rows if r["split"] != args.split for v in (r.get("text"), r.get("gloss")) if v}
-        extra = grammar_sentences(cfg.grammar_sentences, cfg.seed, exclude=unseen)
-        texts += [s.text for s in extra]
-        pairs += [(" ".join(s.gloss), s.text) for s in extra] if cfg.gloss_task else []
-    metrics = train_base_lm(texts, args.out, cfg, gloss_pairs=pairs)
-    print(json.dumps(metrics))
-    return metrics
-
-
-if __name__ == "__main__":
-    main()

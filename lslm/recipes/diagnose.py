@@ -1,7 +1,8 @@
-"""Recipe: where a trained pipeline loses the signs (docs/results.md, "Where the information is lost").
+"""Where a trained pipeline loses the signs (docs/results.md, "Where the information is lost").
 
     python tools/diagnose.py data=runs/demo/data out=runs/demo/diagnose corpus=runs/demo/corpus/corpus.json \\
         tokenizer=runs/demo/tokenizer/final llm=runs/demo/base_lm model=runs/demo/lslm/final [key=value …]
+    results = run(DiagnoseConfig(data="DATA", out="OUT", model="RUN/final"))
 
 Each part runs when its input is given, and writes its figures under its own key of OUT/results.json
 (per-clip rows next to it as JSONL):
@@ -29,9 +30,8 @@ from pathlib import Path
 
 from omegaconf import MISSING
 
-from lslm.errors import InvalidInputError, LslmError
-from lslm.eval.ceiling import CeilingConfig
-from lslm.eval.probe import SOURCES, ProbeConfig
+from lslm.errors import InvalidInputError
+from lslm.eval.reader_configs import SOURCES, CeilingConfig, ProbeConfig
 
 TRANSLATION_KEYS = ("bleu1", "bleu4", "rouge_l", "cider", "wer", "ins", "del")
 GLOSS_KEYS = ("wer", "sentence_accuracy", "substitutions", "insertions", "deletions", "ref_signs")
@@ -55,15 +55,15 @@ class DiagnoseConfig:
 
 
 def _write_json(path: Path, obj: object) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    from lslm.data.manifest import atomic_write_text
+
+    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    tmp.replace(path)
+    from lslm.data.manifest import write_jsonl
+
+    write_jsonl(path, rows)
 
 
 def _limit(cfg: DiagnoseConfig, split: str) -> int:
@@ -214,20 +214,27 @@ def summary_table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse `[--config YAML] key=value …` into a DiagnoseConfig and run it; 2 on bad input."""
-    from lslm.training.config import load_config
-
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of `tools/diagnose.py` / `lslm diagnose`."""
     parser = argparse.ArgumentParser(description="Where a trained lslm pipeline loses the signs.")
     parser.add_argument("--config", help="YAML with DiagnoseConfig keys")
     parser.add_argument("overrides", nargs="*", help="key=value, e.g. data=DIR out=DIR probe.steps=500")
-    args = parser.parse_args(argv)
-    try:
-        run(load_config(DiagnoseConfig, args.config, args.overrides))
-    except LslmError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return 0
+    return parser
+
+
+def parse_config(argv: list[str] | None = None) -> DiagnoseConfig:
+    """The `DiagnoseConfig` of `[--config YAML] key=value …`."""
+    from lslm.training.config import load_config
+
+    args = build_parser().parse_args(argv)
+    return load_config(DiagnoseConfig, args.config, args.overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse `[--config YAML] key=value …` into a DiagnoseConfig and run it; 2 on bad input."""
+    from lslm.recipes import exit_status
+
+    return exit_status(lambda: run(parse_config(argv)))
 
 
 if __name__ == "__main__":

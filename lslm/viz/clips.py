@@ -1,12 +1,10 @@
-"""`python tools/render.py CLIP_OR_FEATURES --out clip.mp4|gif|png [--compare OTHER | --video VIDEO] [--caption TEXT]`.
+"""The clips `lslm.recipes.render` draws: joints of a joints/features `.npy` or a raw lslm `.npz`, and the
+image landmarks of a `.pose` file to draw over video frames.
 
-Inputs: joints `.npy` (T, 52, 3) or (T, 22, 3); features `.npy` (T, 623) or (T, 263), turned into
-joints with `lslm.motion.features_to_joints`; a raw lslm clip `.npz` (SMPL-X-style parameters and
-rest_offsets, as the synthetic corpus writes them). A `.png` output is a strip of still frames.
+    joints, fps = load_joints("clip.npz")          # (T, 52, 3) metres, the fps stored with it (or None)
 """
 from __future__ import annotations
 
-import argparse
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from lslm.errors import InvalidInputError
-from lslm.viz.render import render_motion, render_strip
 
 PARAM_FIELDS = ("global_orient", "body_pose", "left_hand_pose", "right_hand_pose", "transl")
 FEATURE_DIMS = (623, 263)
@@ -59,7 +56,7 @@ def load_joints(path: str | Path) -> tuple[np.ndarray, float | None]:
         return joints, _fps(data, path)
 
 
-def _fps(data, path) -> float | None:
+def _fps(data, path: Path) -> float | None:
     if "fps" not in data:
         return None
     fps = float(np.asarray(data["fps"]))
@@ -77,51 +74,3 @@ def landmark_overlay(path: str | Path) -> tuple[np.ndarray, list[tuple[int, int]
     points = np.concatenate([np.where(conf[..., None] > 0, xyz[..., :2], np.nan) for xyz, conf in parts], axis=1)
     body = [(a, b) for a, b in BODY_LIMBS if 11 <= a <= 24 and 11 <= b <= 24]  # arms and torso
     return points, [*body, *[(a + 33, b + 33) for a, b in HAND_LIMBS], *[(a + 54, b + 54) for a, b in HAND_LIMBS]]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Render a motion clip as a stick-figure animation or frame strip.")
-    parser.add_argument("input", help="joints/features .npy or raw lslm clip .npz")
-    parser.add_argument("--out", required=True, help="output .gif, .mp4, or .png (strip of still frames)")
-    parser.add_argument("--compare", help="a second clip drawn side by side (e.g. a reconstruction)")
-    parser.add_argument("--caption", help="text over the figure")
-    parser.add_argument("--fps", type=float, default=None, help="frame rate (default: the file's, else 30)")
-    parser.add_argument("--stride", type=int, default=1, help="draw every N-th frame")
-    parser.add_argument("--views", default="front", help="comma-separated: front, side")
-    parser.add_argument("--frames", type=int, default=6, help="frames in a .png strip")
-    parser.add_argument("--video", help="the video the clip was estimated from (tools/estimate.py): its frames "
-                        "are drawn beside the skeleton, frame by frame")
-    parser.add_argument("--blur", type=float, default=0.0, help="with --video: blur radius in pixels, so the "
-                        "signer is not recognisable")
-    parser.add_argument("--pick", type=int, nargs="+", help="with --video and a .png: the frames to show")
-    parser.add_argument("--landmarks", help="with --video: a .pose file of it (tools/estimate.py --write-pose) "
-                        "whose body and hand landmarks are drawn on the frames")
-    parser.add_argument("--dpi", type=int, default=80)
-    args = parser.parse_args(argv)
-
-    joints, fps = load_joints(args.input)
-    fps = args.fps or fps or 30.0
-    out = Path(args.out)
-    if args.video:
-        from lslm.video.reader import read_video
-        from lslm.viz.render import render_beside_video
-
-        frames, info = read_video(args.video)
-        render_beside_video(joints, frames, out, fps=args.fps or info.fps, blur=args.blur, picks=args.pick,
-                            dpi=args.dpi, caption=args.caption,
-                            overlay=landmark_overlay(args.landmarks) if args.landmarks else None)
-    elif out.suffix.lower() == ".png":
-        render_strip(joints, out, num_frames=args.frames, caption=args.caption, dpi=max(args.dpi, 100))
-    else:
-        motions, captions = [joints], None
-        if args.compare:
-            motions.append(load_joints(args.compare)[0])
-            captions = [Path(args.input).stem, Path(args.compare).stem]
-        render_motion(motions, out, captions=captions, fps=fps, stride=args.stride,
-                      views=args.views.split(","), title=args.caption, dpi=args.dpi)
-    print(f"wrote {out}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
