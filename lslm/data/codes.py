@@ -24,6 +24,8 @@ codes written as JSONL, one {"id", "codes"} (or {"id", "error"}) row per file:
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import hashlib
 import json
 import os
@@ -40,6 +42,11 @@ from lslm.data.manifest import atomic_write_text, read_manifest
 from lslm.devices import resolve_device
 from lslm.errors import InvalidInputError, LslmError
 from lslm.model_folder import load_safetensors
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from lslm.tokenizer import Tokenizer
 
 FORMAT = "lslm-codes"
 FORMAT_VERSION = 1
@@ -109,7 +116,7 @@ def cache_dir(data_dir: str | os.PathLike, fingerprint: str) -> Path:
 
 
 @torch.inference_mode()
-def encode_split(tokenizer, data_dir: str | os.PathLike, split: str, batch_size: int = 64,
+def encode_split(tokenizer: Tokenizer, data_dir: str | os.PathLike, split: str, batch_size: int = 64,
                  progress: bool = True) -> tuple[dict[str, torch.Tensor], list[dict]]:
     """Encode one split's raw features: ({id: codes (L,) long}, skipped [{id, error, message}]).
 
@@ -235,7 +242,7 @@ def load_codes(data_dir: str | os.PathLike, tokenizer: str | os.PathLike, split:
     return clips
 
 
-def split_codes(data_dir: str | os.PathLike, split: str, tokenizer_dir: str | os.PathLike, tokenizer,
+def split_codes(data_dir: str | os.PathLike, split: str, tokenizer_dir: str | os.PathLike, tokenizer: Tokenizer,
                 progress: bool = True) -> tuple[list[dict], dict[str, torch.Tensor], dict[str, str]]:
     """(manifest rows, {id: codes (L,) long}, {id: why it has none}) of a split: from the codes cache of
     the tokenizer saved in `tokenizer_dir` when there is a current one, else encoded now with `tokenizer`
@@ -254,7 +261,7 @@ def split_codes(data_dir: str | os.PathLike, split: str, tokenizer_dir: str | os
 
 # ---- raw motion files ---------------------------------------------------------------------------
 
-def motion_file_codes(path: str | os.PathLike, tokenizer, fps: float | None = None, fmt: str | None = None,
+def motion_file_codes(path: str | os.PathLike, tokenizer: Tokenizer, fps: float | None = None, fmt: str | None = None,
                       convert: dict | None = None) -> torch.Tensor:
     """Codes (L,) long of one motion file of any input format (`lslm.data.convert.file_features`, the path
     `prepare_dataset` takes, on the tokenizer's frame rate, skeleton and compat flag); `fmt` is detected
@@ -267,7 +274,7 @@ def motion_file_codes(path: str | os.PathLike, tokenizer, fps: float | None = No
     return features_codes(features, tokenizer, path)
 
 
-def features_codes(features, tokenizer, path: str | os.PathLike | None = None) -> torch.Tensor:
+def features_codes(features: np.ndarray | torch.Tensor, tokenizer: Tokenizer, path: str | os.PathLike | None = None) -> torch.Tensor:
     """Codes (L,) long of one clip's raw features (T, D); a clip shorter than one code is an
     InvalidInputError naming `path`."""
     if len(features) < tokenizer.downsample:

@@ -188,32 +188,6 @@ def file_features(path: str | Path, options: ConvertOptions = ConvertOptions(), 
     return clip_features(read_clip(path, fmt, fps, options), options)
 
 
-# ---- command-line flags shared by prepare_dataset, translate and encode_dataset ----------------------
-
-def add_convert_arguments(parser) -> None:
-    """The flags that choose how raw clips are read and converted (same names and defaults everywhere)."""
-    d = ConvertOptions()
-    group = parser.add_argument_group("reading raw clips (as prepare_dataset.py)")
-    group.add_argument("--source-fps", type=float,
-                       help="frame rate of the input clips (default: a split file's FPS column, else the format's)")
-    group.add_argument("--smplx-model", help="SMPL-X model .npz or folder with SMPLX_NEUTRAL.npz")
-    group.add_argument("--flat-hand-mean", action="store_true", help="hand poses are relative to a flat hand")
-    group.add_argument("--translation", choices=TRANSLATION_POLICIES, default=d.translation,
-                       help=f"camera-frame clips (SignAvatars, SMPLer-X): drop the estimated translation, smooth it "
-                            f"or keep it (default {d.translation}; docs/data.md)")
-    group.add_argument("--signavatars-params", choices=sorted(SIGNAVATARS_LAYOUTS), default=d.signavatars_params,
-                       help=f"SignAvatars table to read (default {d.signavatars_params}, the smoothed fit)")
-    group.add_argument("--invalid-hands", choices=INVALID_HANDS, default=d.invalid_hands,
-                       help=f"SignAvatars hand frames flagged invalid (default {d.invalid_hands})")
-
-
-def convert_overrides(args) -> dict:
-    """The `ConvertOptions` fields set by `add_convert_arguments` flags (fps, compat and the target
-    skeleton are not among them: a tokenizer or prepare's own flags fix those)."""
-    return {"model_path": args.smplx_model, "flat_hand_mean": args.flat_hand_mean, "translation": args.translation,
-            "signavatars_params": args.signavatars_params, "invalid_hands": args.invalid_hands}
-
-
 def input_formats() -> list[str]:
     """What `file_features` reads: every adapter format and `features`."""
     return [*ADAPTERS, FEATURES]

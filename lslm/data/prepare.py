@@ -13,6 +13,8 @@ its reason in report.json, with what the adapters repaired.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -39,6 +41,9 @@ from lslm.data.manifest import (
     write_jsonl,
 )
 from lslm.errors import ConfigError, InvalidInputError
+
+if TYPE_CHECKING:
+    from lslm.motion import Normalizer
 
 FORMAT_VERSION = 1
 FEATURES_DIR = "features"
@@ -217,7 +222,7 @@ def _numbers(path, field: str, value, shape: tuple[int, ...]) -> np.ndarray:
     return array
 
 
-def fit_stats(output: Path, rows: list[dict], max_frames: int):
+def fit_stats(output: Path, rows: list[dict], max_frames: int) -> Normalizer:
     """Normalizer fitted on the train rows' features; at most `max_frames` frames, evenly strided."""
     from lslm.motion import Normalizer
 

@@ -15,7 +15,7 @@ from lslm.data.manifest import atomic_write_text, write_jsonl
 from lslm.errors import InvalidInputError
 from lslm.eval import report
 from lslm.eval.pairs import Pairs, load_pairs, read_jsonl
-from lslm.eval.text import TextScores, normalize, score
+from lslm.eval.text import Embedder, EntityExtractor, TextScores, normalize, score
 
 NORMALISATION = ("NFKC, lower case, in-word apostrophes deleted, other Unicode punctuation -> space, "
                  "whitespace collapsed; tokens = whitespace split (lslm.eval.text.normalize)")
@@ -57,8 +57,8 @@ def write_run(out_dir: str | Path, document: dict, per_sample: list[dict]) -> No
 
 
 def evaluate_files(predictions: str | Path, references: str | Path | None = None, out_dir: str | Path | None = None,
-                   *, allow_mismatch: bool = False, metrics: list[str] | None = None, tsr_model=None,
-                   pos_tagger=None) -> tuple[dict, TextScores, Pairs]:
+                   *, allow_mismatch: bool = False, metrics: list[str] | None = None, tsr_model: str | Path | Embedder | None = None,
+                   pos_tagger: str | EntityExtractor | None = None) -> tuple[dict, TextScores, Pairs]:
     """Score a predictions file against a references file (or one file with both); write metrics.json and
     per_sample.jsonl into out_dir when given. Returns (metrics.json content, scores, matched pairs)."""
     pairs = load_pairs(predictions, references, allow_mismatch=allow_mismatch)

@@ -15,12 +15,17 @@ stand-in the same skill.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 import math
 import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+if TYPE_CHECKING:
+    from transformers import LlamaForCausalLM, PreTrainedModel, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 
 SPECIAL_TOKENS = {"bos_token": "<|bos|>", "eos_token": "<|eos|>", "pad_token": "<|pad|>", "unk_token": "<|unk|>"}
@@ -50,7 +55,7 @@ class BaseLMConfig:
     gloss_task: bool = False  # also train gloss → English (GLOSS_PROMPT) on every sentence with a gloss
 
 
-def train_text_tokenizer(texts: list[str], vocab_size: int):
+def train_text_tokenizer(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFast:
     """Byte-level BPE trained in memory, wrapped as a `PreTrainedTokenizerFast` that puts BOS before a text
     (as Llama's does) and has CHAT_TEMPLATE."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
@@ -69,7 +74,7 @@ def train_text_tokenizer(texts: list[str], vocab_size: int):
     return tokenizer
 
 
-def build_base_lm(tokenizer, cfg: BaseLMConfig):
+def build_base_lm(tokenizer: PreTrainedTokenizerBase, cfg: BaseLMConfig) -> LlamaForCausalLM:
     """A randomly initialised Llama-architecture causal LM sized by `cfg`."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -83,7 +88,7 @@ def build_base_lm(tokenizer, cfg: BaseLMConfig):
     return LlamaForCausalLM(config)
 
 
-def fit_causal_lm(model, items: list[tuple[list[int], int]], pad_id: int, *, steps: int, batch_size: int,
+def fit_causal_lm(model: PreTrainedModel, items: list[tuple[list[int], int]], pad_id: int, *, steps: int, batch_size: int,
                   lr: float, warmup: int, rng: random.Random, weight_decay: float = 0.01, progress: bool = True,
                   desc: str = "train") -> list[float]:
     """Train a causal LM on token sequences; item = (ids, start): the loss covers ids[start:].
@@ -120,7 +125,7 @@ def fit_causal_lm(model, items: list[tuple[list[int], int]], pad_id: int, *, ste
     return losses
 
 
-def chat_prompt_ids(tokenizer, request: str) -> list[int]:
+def chat_prompt_ids(tokenizer: PreTrainedTokenizerBase, request: str) -> list[int]:
     """Token ids of one user request in the chat format, up to the start of the answer."""
     chat = tokenizer.apply_chat_template([{"role": "user", "content": request}], tokenize=False,
                                          add_generation_prompt=True)

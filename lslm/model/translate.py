@@ -18,6 +18,8 @@ message, and is counted in the summary. The command line is `lslm.recipes.transl
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import itertools
 import os
 from collections.abc import Sequence
@@ -31,6 +33,9 @@ from lslm.devices import resolve_device
 from lslm.errors import InvalidInputError, LslmError
 from lslm.model.generation import DEFAULT_BATCH_SIZE, DEFAULT_GENERATION, HELD_OUT, generation_kwargs
 
+if TYPE_CHECKING:
+    from lslm.model.modeling import LSLM
+
 # ---- translating ------------------------------------------------------------------------------------
 
 def held_out_prompts(count: int) -> list[str]:
@@ -41,8 +46,8 @@ def held_out_prompts(count: int) -> list[str]:
     return [phrasings[i % len(phrasings)] for i in range(count)]
 
 
-def translate_codes(model, codes: Sequence[torch.Tensor], batch_size: int = DEFAULT_BATCH_SIZE,
-                    prompt: str | Sequence[str | None] | None = None, progress: bool = True, **gen_kwargs) -> list[str]:
+def translate_codes(model: LSLM, codes: Sequence[torch.Tensor], batch_size: int = DEFAULT_BATCH_SIZE,
+                    prompt: str | Sequence[str | None] | None = None, progress: bool = True, **gen_kwargs: Any) -> list[str]:
     """Translations of code sequences (each (L,) long), in input order. `prompt`: one for all clips or
     one per clip. Batches hold clips of one prompt and similar length; `gen_kwargs` go to
     `LSLM.generate` as they are."""
@@ -101,7 +106,7 @@ def _load_model(model_dir: str | os.PathLike, device: str | None):
 
 def translate_split(model_dir: str | os.PathLike, data_dir: str | os.PathLike, split: str, *,
                     batch_size: int = DEFAULT_BATCH_SIZE, prompt: str | None = None, device: str | None = None,
-                    progress: bool = True, **gen_kwargs) -> list[dict]:
+                    progress: bool = True, **gen_kwargs: Any) -> list[dict]:
     """Translate one split of a prepared dataset: [{"id", "prediction", "reference"}] in manifest order
     ("error" too for a clip without codes; its prediction is empty). `gen_kwargs` override
     DEFAULT_GENERATION."""
@@ -119,7 +124,7 @@ def translate_split(model_dir: str | os.PathLike, data_dir: str | os.PathLike, s
 def translate_files(model_dir: str | os.PathLike, paths: Sequence[str | os.PathLike], *, fps: float | None = None,
                     fmt: str | None = None, convert: dict | None = None,
                     batch_size: int = DEFAULT_BATCH_SIZE, prompt: str | None = None, device: str | None = None,
-                    progress: bool = True, **gen_kwargs) -> list[dict]:
+                    progress: bool = True, **gen_kwargs: Any) -> list[dict]:
     """Translate motion files of any input format (`motion_file_codes`): [{"id" (file stem),
     "prediction"}] in input order ("error" for a file that could not be read; its prediction is empty)."""
     fps = None if fps is None else check_fps(fps, None, "fps")

@@ -126,7 +126,8 @@ def run(config: AppConfig) -> RunningApp:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from lslm.data.convert import add_convert_arguments
+    """The command line of `lslm app` / tools/app.py."""
+    from lslm.recipes._flags import add_convert_arguments
 
     d = AppConfig(model="")
     p = argparse.ArgumentParser(description="A web page to try lslm models: translate sign motion, produce signing.")
@@ -152,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> AppConfig:
     """The AppConfig of parsed command-line arguments."""
-    from lslm.data.convert import convert_overrides
+    from lslm.recipes._flags import convert_overrides
 
     return AppConfig(model=args.model, producer=args.producer, host=args.host, port=args.port, examples=args.examples,
                      scores=args.scores, device=args.device, convert=convert_overrides(args), source_fps=args.source_fps,

@@ -97,6 +97,7 @@ class Demo:
 
     # -- stages ---------------------------------------------------------------------------------
     def corpus(self) -> None:
+        """Stage 1: the synthetic corpus (generated unless its manifest exists)."""
         from lslm.recipes import synthetic
 
         raw = self.out / "corpus"
@@ -106,6 +107,7 @@ class Demo:
         self.record("corpus", {k: info[k] for k in ("size", "seed", "clips", "splits") if k in info})
 
     def prepare(self) -> None:
+        """Stage 2: the corpus prepared into features, statistics and splits."""
         from lslm.recipes import prepare
 
         data = self.out / "data"
@@ -116,6 +118,7 @@ class Demo:
         self.record("data", {**report["counts"], "skipped_by_error": report["skipped_by_error"]})
 
     def render(self) -> None:
+        """Stage 3: a few test clips rendered as videos."""
         from lslm.data import MotionDataset
         from lslm.motion import features_to_joints
         from lslm.viz import render_motion
@@ -131,6 +134,7 @@ class Demo:
         self.record("render", {"videos": videos})
 
     def tokenizer(self) -> None:
+        """Stage 4: the motion tokenizer and the sign motion evaluator trained, the tokenizer evaluated."""
         import torch
 
         from lslm.data.codes import encode_dataset, load_codes

@@ -86,7 +86,7 @@ def _gloss_figures(scores: dict) -> dict:
     return {k: v for k, v in scores.items() if k != "per_sample"}
 
 
-def run_probes(cfg: DiagnoseConfig, out: Path, lexicon) -> dict:
+def run_probes(cfg: DiagnoseConfig, out: Path, lexicon: dict | None) -> dict:
     """{source: {split: gloss scores}} of a probe trained on the train split from each source."""
     from lslm.eval.probe import GlossVocab, clip_vectors, read_signs, train_reader
     from lslm.eval.recognition import score_glosses
@@ -137,7 +137,7 @@ def run_ceiling(cfg: DiagnoseConfig, out: Path) -> dict:
     return results
 
 
-def run_model(cfg: DiagnoseConfig, out: Path, lexicon) -> dict:
+def run_model(cfg: DiagnoseConfig, out: Path, lexicon: dict | None) -> dict:
     """{"m2t": {split: translation scores}, "m2g": {split: gloss scores}} of a trained LSLM."""
     from lslm.cpu_memory import keep_freed_memory
     from lslm.data.codes import split_codes

@@ -56,7 +56,8 @@ def run(config: EncodeConfig) -> dict:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of `tools/encode_dataset.py` / `lslm encode`."""
-    from lslm.data.convert import add_convert_arguments, input_formats
+    from lslm.data.convert import input_formats
+    from lslm.recipes._flags import add_convert_arguments
 
     parser = argparse.ArgumentParser(description="Cache a prepared dataset's motion codes for one tokenizer, "
                                      "or write the codes of raw motion files.")
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # before any heavy import: --help answers at once
     from lslm.data.codes import INDEX_NAME
-    from lslm.data.convert import convert_overrides
+    from lslm.recipes._flags import convert_overrides
     from lslm.errors import LslmError
 
     if bool(args.data) == bool(args.inputs):

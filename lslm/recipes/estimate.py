@@ -26,6 +26,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -59,6 +60,7 @@ class EstimateConfig:
     clip_workers: int = 1  # processes per video (set by run when there is a single video)
 
     def checked(self) -> EstimateConfig:
+        """This config, its backend, workers and shard checked (ConfigError naming the flag)."""
         if self.backend not in BACKENDS:
             raise ConfigError(f"--backend: expected one of {BACKENDS}, got {self.backend!r}")
         if self.backend in ("smplerx", "smplestx") and not self.checkout:
@@ -274,6 +276,7 @@ def _shard(text: str) -> tuple[int, int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line of `lslm estimate` / tools/estimate.py."""
     p = argparse.ArgumentParser(prog="estimate", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="*", help="videos or .pose files, or folders of them")
@@ -301,13 +304,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> EstimateConfig:
+    """The EstimateConfig of parsed arguments."""
     retarget = RetargetOptions(max_gap=args.max_gap, smooth=args.smooth, min_cutoff=args.min_cutoff, beta=args.beta)
     return EstimateConfig(tuple(args.inputs), args.out, args.backend, args.fps, retarget, args.write_pose,
                           args.workers, args.shard, args.model_complexity, args.face, args.checkout, args.python,
                           args.smplx_model, not args.no_progress)
 
 
-def print_summary(report: dict, out: str, file=None) -> None:
+def print_summary(report: dict, out: str, file: TextIO | None = None) -> None:
+    """A few lines: clips estimated, skipped (with why), and the frames with body and hands found."""
     file = file or sys.stdout
     c = report["counts"]
     found = ", ".join(f"{k} {v:.0%}" for k, v in report["found_mean"].items() if v is not None)
@@ -319,6 +324,7 @@ def print_summary(report: dict, out: str, file=None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Estimate (or --merge shards) from the command line; 0 when at least one input was estimated."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

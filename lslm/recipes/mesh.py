@@ -65,6 +65,7 @@ class MeshResult:
 
     @property
     def failed(self) -> int:
+        """Inputs that gave no mesh (rows with an error)."""
         return sum("error" in r for r in self.rows)
 
 

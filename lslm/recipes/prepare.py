@@ -75,7 +75,7 @@ def print_summary(report: dict, output: Path, file: TextIO | None = None) -> Non
 def build_parser() -> argparse.ArgumentParser:
     """The command line of `data_prep/prepare_dataset.py` / `lslm prepare`."""
     from lslm.data.adapters import ADAPTERS
-    from lslm.data.convert import add_convert_arguments
+    from lslm.recipes._flags import add_convert_arguments
 
     p = argparse.ArgumentParser(prog="prepare_dataset", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)

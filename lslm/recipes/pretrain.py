@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     import torch
 
     from lslm.model import LSLM, MotionTextPair, TemplateSet
+    from lslm.tokenizer import Tokenizer
     from lslm.training.checkpoint import CheckpointManager, TrainingState
     from lslm.training.distributed import DistInfo
 
@@ -131,7 +132,7 @@ class Clip:
     gloss: str | None
 
 
-def load_clips(cfg: LSLMDataConfig, split: str, tokenizer_dir: Path, motion_tokenizer,
+def load_clips(cfg: LSLMDataConfig, split: str, tokenizer_dir: Path, motion_tokenizer: Tokenizer,
                max_clips: int = 0) -> tuple[list[Clip], int]:
     """(clips of one split with their codes, number skipped): the codes come from the dataset's codes cache
     for the tokenizer saved in `tokenizer_dir` (tools/encode_dataset.py) when there is a current one, else
@@ -214,7 +215,7 @@ def param_groups(model: LSLM, optim: LSLMOptimConfig) -> list[dict]:
     return groups
 
 
-def lr_factor(optim: LSLMOptimConfig, max_steps: int):
+def lr_factor(optim: LSLMOptimConfig, max_steps: int) -> Callable[[int], float]:
     """Multiplier of each group's lr at a step: linear warm-up, then constant or cosine to 0."""
     if optim.schedule not in ("constant", "cosine"):
         raise ConfigError(f"optim.schedule: expected constant or cosine, got {optim.schedule!r}")
@@ -481,7 +482,7 @@ def _loop(s: _Session, cfg: LSLMRunConfig, info: DistInfo) -> None:
     barrier()
 
 
-def save_checkpoint(manager: CheckpointManager, name: str, engine, model: LSLM, info: DistInfo,
+def save_checkpoint(manager: CheckpointManager, name: str, engine: Any, model: LSLM, info: DistInfo,
                     with_state: bool, *, step: int, phase: int, scheme: str, unlogged: list[float] | None) -> None:
     """Write `name/` atomically: full weights (gathered under ZeRO-3), and with_state the training state.
 

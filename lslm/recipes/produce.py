@@ -120,10 +120,12 @@ class ProduceResult:
 
     @property
     def produced(self) -> int:
+        """Sentences for which motion was written."""
         return sum("error" not in r for r in self.rows)
 
     @property
     def failed(self) -> int:
+        """Sentences skipped (rows with an error)."""
         return len(self.rows) - self.produced
 
 
@@ -348,6 +350,7 @@ def _score(config: ProduceConfig, out: Path, ids, texts, features, reference_fea
 # ---- command line ---------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line of `lslm produce` / tools/produce.py."""
     p = argparse.ArgumentParser(description="Produce 3D sign motion from English with a vocabulary-mode LSLM.")
     p.add_argument("--model", required=True, help="vocabulary-mode LSLM folder, e.g. RUN/final")
     p.add_argument("sentences", nargs="*", help="English sentences (or --input / --data)")

@@ -70,7 +70,8 @@ def run(config: TranslateConfig) -> list[dict]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of `tools/translate.py` / `lslm translate`."""
-    from lslm.data.convert import add_convert_arguments, input_formats
+    from lslm.data.convert import input_formats
+    from lslm.recipes._flags import add_convert_arguments
 
     p = argparse.ArgumentParser(description="Translate sign motion to English with a trained LSLM.")
     p.add_argument("--model", required=True, help="LSLM folder (LSLM.save_pretrained), e.g. RUN/final")
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> TranslateConfig:
     """The `TranslateConfig` of parsed command-line arguments."""
-    from lslm.data.convert import convert_overrides
+    from lslm.recipes._flags import convert_overrides
 
     gen = {"num_beams": args.num_beams, "length_penalty": args.length_penalty,
            "no_repeat_ngram_size": args.no_repeat_ngram_size, "repetition_penalty": args.repetition_penalty,

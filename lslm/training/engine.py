@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import torch
@@ -105,7 +106,7 @@ def build_engine(model: torch.nn.Module, groups: list[dict], factor: Callable[[i
     return engine
 
 
-def import_deepspeed(info: DistInfo):
+def import_deepspeed(info: DistInfo) -> ModuleType:
     """deepspeed, with its CPU accelerator when this process trains on the CPU."""
     if info.device.type == "cpu":
         os.environ.setdefault("DS_ACCELERATOR", "cpu")

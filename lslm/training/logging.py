@@ -42,6 +42,7 @@ class MetricsLogger:
                 self._writer.add_scalar(f"{split}/{name}", float(value), step)
 
     def close(self) -> None:
+        """Flush and close the TensorBoard writer, when there is one."""
         if self._writer is not None:
             self._writer.close()
 
