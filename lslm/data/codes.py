@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import save as safetensors_bytes
 
 from lslm.checks import check_file_name, check_int, read_json
-from lslm.data.manifest import atomic_write_text, read_manifest
+from lslm.data.manifest import atomic_write_bytes, atomic_write_text, read_manifest
 from lslm.devices import resolve_device
 from lslm.errors import InvalidInputError, LslmError
 from lslm.model_folder import load_safetensors
@@ -194,9 +194,8 @@ def encode_dataset(tokenizer_dir: str | os.PathLike, data_dir: str | os.PathLike
         flat = torch.cat([codes[i] for i in ids]) if ids else torch.zeros(0, dtype=torch.long)
         out.mkdir(parents=True, exist_ok=True)
         file = f"{split}.safetensors"
-        tmp = out / f".{file}.{os.getpid()}.tmp"
-        save_file({"codes": flat.to(torch.int32).contiguous()}, str(tmp), metadata={"format": FORMAT})
-        os.replace(tmp, out / file)
+        atomic_write_bytes(out / file, safetensors_bytes({"codes": flat.to(torch.int32).contiguous()},
+                                                         metadata={"format": FORMAT}))
         index["splits"][split] = {"file": file, "manifest_sha256": manifest_hash, "clips": offsets,
                                   "skipped": skipped}
         atomic_write_text(index_path, json.dumps(index, indent=1) + "\n")

@@ -31,9 +31,10 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_file
+from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
+from lslm.data.manifest import atomic_write_bytes, atomic_write_text
 from lslm.errors import CheckpointMismatchError, InvalidInputError
 from lslm.eval.evaluator_config import EvaluatorConfig
 from lslm.model_folder import read_model_folder
@@ -228,18 +229,14 @@ class MotionEvaluator(nn.Module):
         tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in state.items() if k not in ("mean", "std")}
         tensors["normalizer.mean"], tensors["normalizer.std"] = self.mean.cpu(), self.std.cpu()
         weights = directory / WEIGHTS_NAME
-        tmp = weights.with_name(f".{WEIGHTS_NAME}.tmp")
         # one metadata key: safetensors writes a metadata dict in hash order, so with several keys the
         # same weights would give different bytes, and a different weights_sha256, at every save
-        save_file(tensors, str(tmp), metadata={"format": FORMAT})
-        os.replace(tmp, weights)
+        atomic_write_bytes(weights, safetensors_bytes(tensors, metadata={"format": FORMAT}))
         self.info["weights_sha256"] = hashlib.sha256(weights.read_bytes()).hexdigest()
         config = {"format": FORMAT, "format_version": FORMAT_VERSION, "name": self.name, "version": self.version,
                   **{k: v for k, v in self.info.items() if k != "weights_sha256"},
                   "model": asdict(self.config), "vocab": self.vocab}
-        tmp = directory / f".{CONFIG_NAME}.tmp"
-        tmp.write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, directory / CONFIG_NAME)
+        atomic_write_text(directory / CONFIG_NAME, json.dumps(config, indent=1) + "\n")
         return directory
 
     @classmethod

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lslm.data.manifest import atomic_write_bytes
 from lslm.errors import InvalidInputError
 
 __all__ = ["MeshSequence", "joints_to_mesh", "params_to_mesh", "render_mesh", "write_mesh_sequence"]
@@ -128,10 +129,8 @@ def write_mesh_sequence(vertices: np.ndarray, faces: np.ndarray, out_dir: str | 
     paths = []
     for t in range(0, len(v), stride):
         path = out / f"frame_{t:05d}{suffix}"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         data = trimesh.Trimesh(v[t], f, process=False).export(file_type=suffix[1:])
-        tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
+        atomic_write_bytes(path, data.encode() if isinstance(data, str) else data)
         paths.append(path)
     return paths
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from lslm.data.manifest import atomic_save_npz as save_npz
+from lslm.data.manifest import atomic_write_text
 from lslm.data.synthetic.grammar import RULE_WEIGHTS, RULES, Sentence, random_sentence
 from lslm.data.synthetic.lexicon import (
     HANDSHAPES,
@@ -178,7 +179,7 @@ def generate_corpus(out: str | Path, size: str = "default", seed: int = 0, worke
     else:
         for job in jobs:
             _make_clip(job)
-    _write_text(out / "manifest.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    atomic_write_text(out / "manifest.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     summary = {
         "name": "lslm-synthetic", "version": VERSION, "size": size, "seed": seed, "fps": FPS,
         "clips": len(rows),
@@ -195,14 +196,8 @@ def generate_corpus(out: str | Path, size: str = "default", seed: int = 0, worke
                       "movements": list(MOVEMENTS), "orientations": {k: list(v) for k, v in ORIENTATIONS.items()}},
         "lexicon": lexicon_table(plan["lexicon"]),
     }
-    _write_text(out / "corpus.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
+    atomic_write_text(out / "corpus.json", json.dumps(summary, indent=1, ensure_ascii=False) + "\n")
     return summary
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 __all__ = ["SIZES", "Sign", "Signer", "generate_corpus", "grammar_sentences", "plan_corpus", "save_npz",
