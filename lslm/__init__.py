@@ -4,15 +4,8 @@
 """
 from __future__ import annotations
 
+from lslm.lazy import lazy_exports
+
 __version__ = "0.1.0"
 __all__ = ["LSLM", "Tokenizer", "__version__"]
-
-
-def __getattr__(name: str):
-    if name == "Tokenizer":
-        from lslm.tokenizer import Tokenizer
-        return Tokenizer
-    if name == "LSLM":
-        from lslm.model import LSLM
-        return LSLM
-    raise AttributeError(f"module 'lslm' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, {"LSLM": "lslm.model", "Tokenizer": "lslm.tokenizer"})

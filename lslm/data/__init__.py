@@ -26,6 +26,7 @@ from lslm.data.convert import (
 from lslm.data.manifest import read_manifest, read_split_csv
 from lslm.data.resample import resample_linear, resample_params, resample_rotvec
 from lslm.data.safe_pickle import safe_load
+from lslm.lazy import lazy_exports
 
 __all__ = [
     "ADAPTERS",
@@ -53,11 +54,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in ("MotionDataset", "collate_motion"):
-        from lslm.data import dataset
-        return getattr(dataset, name)
-    if name == "prepare":
-        from lslm.data.prepare import prepare
-        return prepare
-    raise AttributeError(f"module 'lslm.data' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, {"MotionDataset": "lslm.data.dataset", "collate_motion": "lslm.data.dataset",
+                                                 "prepare": "lslm.data.prepare"})

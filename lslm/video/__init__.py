@@ -12,6 +12,8 @@ the missing `video` extra (`pip install "lslm[video]"`).
 """
 from __future__ import annotations
 
+from lslm.lazy import lazy_exports
+
 __all__ = [
     "BODY_POINTS",
     "Camera",
@@ -48,11 +50,5 @@ _MODULES = {
     "simulate": ("Camera", "joints_to_landmarks", "simulate_landmarks"),
     "smoothing": ("fill_gaps", "one_euro"),
 }
-_WHERE = {name: module for module, names in _MODULES.items() for name in names}
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        import importlib
-        return getattr(importlib.import_module(f"lslm.video.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'lslm.video' has no attribute {name!r}")
+_EXPORTS = {name: f"lslm.video.{module}" for module, names in _MODULES.items() for name in names}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
