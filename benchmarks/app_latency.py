@@ -35,16 +35,16 @@ def main(argv: list[str] | None = None) -> None:
 
     from lslm.app.backend import AppModels
     from lslm.app.ui import AppSettings, _render
-    from lslm.data.codes import features_codes
-    from lslm.data.convert import file_features, options_for
+    from lslm.tokenizer.codes import features_codes
+    from lslm.data.convert import file_features
     from lslm.model.translate import generation_kwargs
 
     models = AppModels.load(args.model)
     tokenizer = models.translator.motion_tokenizer
-    features = file_features(args.clip, options_for(tokenizer))
+    features = file_features(args.clip, tokenizer.convert_options())
     codes = features_codes(features, tokenizer, args.clip)
     result = models.translate(args.clip)
-    convert = median_seconds(lambda: features_codes(file_features(args.clip, options_for(tokenizer)), tokenizer),
+    convert = median_seconds(lambda: features_codes(file_features(args.clip, tokenizer.convert_options()), tokenizer),
                              args.repeat)
     generate = median_seconds(lambda: models.translator.generate(codes=codes, **generation_kwargs()), args.repeat)
     print(f"clip: {len(features) + 1} frames, {len(codes)} codes; model {args.model}")

@@ -48,13 +48,13 @@ def random_setup(args):
 def trained_setup(args):
     from pathlib import Path
 
-    from lslm.data.codes import split_codes
+    from lslm.tokenizer.codes import split_codes
     from lslm.model import LSLM
 
     model = LSLM.from_pretrained(args.model, device="cpu")
     rows, codes, _ = split_codes(args.data, args.split, Path(args.model) / "tokenizer", model.motion_tokenizer,
                                  progress=False)
-    codes = [codes[r["id"]] for r in rows if r["id"] in codes][: args.clips]
+    codes = [codes[r["id"]].codes for r in rows if r["id"] in codes][: args.clips]
     return model, codes, dict(DEFAULT_GENERATION), f"{args.model} on {args.data} {args.split}; until end of sentence"
 
 

@@ -3,8 +3,6 @@ written whole or not at all."""
 from __future__ import annotations
 
 import os
-import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,29 +63,3 @@ def check_finite(tensors: dict[str, torch.Tensor], path: str | os.PathLike) -> N
             else bool(torch.isfinite(tensor).all())
         if not finite:
             raise InvalidInputError(path, name, "finite values", got="NaN/inf")
-
-
-def write_dir_atomic(target: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call `write(tmp_dir)`, then move `tmp_dir` to `target` in one rename, so a `target` that exists is
-    complete; a `write` that raises leaves nothing behind. An old `target` is first renamed to
-    `.old-<name>` and removed after; a process killed between the two renames leaves it there. The folder
-    gets the umask's permissions, like any `mkdir`."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".tmp-{target.name}"
-    shutil.rmtree(tmp, ignore_errors=True)  # left over by a run killed while saving
-    tmp.mkdir()
-    try:
-        write(tmp)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if target.exists():  # rename cannot replace a non-empty directory: move the old one aside first
-        old = target.parent / f".old-{target.name}"
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-        os.replace(tmp, target)
-        shutil.rmtree(old)
-    else:
-        os.replace(tmp, target)
-    return target

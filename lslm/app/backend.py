@@ -99,13 +99,13 @@ class AppModels:
         """Translate one motion file of any format `tools/translate.py` reads; `fps` is the file's frame
         rate when it does not say (default: `source_fps`, else the format's); `gen_kwargs` override
         DEFAULT_GENERATION."""
-        from lslm.data.codes import features_codes
-        from lslm.data.convert import file_features, options_for
+        from lslm.tokenizer.codes import features_codes
+        from lslm.data.convert import file_features
         from lslm.model.translate import generation_kwargs
         from lslm.motion import features_to_joints
 
         tokenizer = self.translator.motion_tokenizer
-        features = file_features(path, options_for(tokenizer, **self.convert), fps=fps or self.source_fps,
+        features = file_features(path, tokenizer.convert_options(**self.convert), fps=fps or self.source_fps,
                                  feature_dim=tokenizer.config.feature_dim)  # (T − 1, 623)
         codes = features_codes(features, tokenizer, path)  # (L,)
         text = self.translator.generate(codes=codes, **generation_kwargs(**gen_kwargs))

@@ -6,15 +6,8 @@ first use.
 """
 from __future__ import annotations
 
-from lslm.data.adapters import (
-    ADAPTERS,
-    MotionClip,
-    load_joints,
-    load_lslm,
-    load_motionx,
-    load_signavatars,
-    load_smplerx,
-)
+from lslm.data.adapters import ADAPTERS, load_joints, load_lslm, load_motionx, load_signavatars, load_smplerx
+from lslm.motion.clip import MotionClip
 from lslm.data.convert import (
     ConvertOptions,
     apply_translation_policy,
@@ -24,7 +17,7 @@ from lslm.data.convert import (
     read_clip,
 )
 from lslm.data.manifest import read_manifest, read_split_csv
-from lslm.data.resample import resample_linear, resample_params, resample_rotvec
+from lslm.motion.resample import resample_linear, resample_params, resample_rotvec
 from lslm.data.safe_pickle import safe_load
 from lslm.lazy import lazy_exports
 

@@ -12,14 +12,15 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lslm.checks import check_fps
-from lslm.data.resample import ROTATION_KEYS, fill_invalid, mask_runs, resample_linear, resample_params
+from lslm.motion.clip import MotionClip
+from lslm.motion.resample import ROTATION_KEYS, fill_invalid, mask_runs
 from lslm.data.safe_pickle import safe_load
 from lslm.errors import InvalidInputError
 
@@ -29,33 +30,6 @@ PARAM_SIZES = {"global_orient": 3, "body_pose": 63, "left_hand_pose": 45, "right
                "jaw_pose": 3, "transl": 3}
 REQUIRED_PARAMS = ("global_orient", "body_pose", "left_hand_pose", "right_hand_pose", "transl")
 DEFLATE_MAX_RATIO = 1032  # deflate cannot expand data by more than about 1032:1
-
-
-@dataclass
-class MotionClip:
-    """One clip as read from disk: SMPL-X parameters or joints, plus frame rate and provenance."""
-
-    path: str
-    fps: float
-    params: dict[str, np.ndarray] | None = None  # smplx kwarg names; per-frame arrays (T, ...)
-    joints: np.ndarray | None = None  # (T, 52, 3)
-    rest_offsets: np.ndarray | None = None  # (52, 3): rest skeleton for FK when no SMPL-X model is given
-    y_down: bool = False  # camera frame: translation policy (lslm.data.convert), joints rotated 180° about X after FK
-    meta: dict = field(default_factory=dict)
-
-    @property
-    def num_frames(self) -> int:
-        """T, the clip's frames."""
-        return len(self.joints) if self.joints is not None else len(self.params["global_orient"])
-
-    def resampled(self, fps: float) -> MotionClip:
-        """The same clip at `fps` (rotations slerped, positions linear); see lslm.data.resample."""
-        fps = check_fps(fps, self.path, "fps")
-        if fps == self.fps:
-            return self
-        if self.joints is not None:
-            return replace(self, fps=fps, joints=resample_linear(self.joints, self.fps, fps))
-        return replace(self, fps=fps, params=resample_params(self.params, self.fps, fps))
 
 
 # ---- validation helpers ----------------------------------------------------------------------------
@@ -227,7 +201,7 @@ def load_signavatars(path: str | os.PathLike, fps: float = 24.0, params: str = "
     clip (one body per clip). The other keys (2d, pred2d, focal, princpt, bb2img_trans, height, width)
     describe the image and are not read.
     """
-    from lslm.data.resample import ROTATION_KEYS, fill_invalid
+    from lslm.motion.resample import ROTATION_KEYS, fill_invalid
 
     fps = check_fps(fps, path, "fps")
 

@@ -22,24 +22,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lslm.data.adapters import (
-    ADAPTERS,
-    INVALID_HANDS,
-    SIGNAVATARS_LAYOUTS,
-    MotionClip,
-    check_array,
-    load_npy,
-    npy_shape,
-)
+from lslm.data.adapters import ADAPTERS, INVALID_HANDS, SIGNAVATARS_LAYOUTS, check_array, load_npy, npy_shape
+from lslm.motion.clip import MotionClip
 from lslm.errors import ConfigError, InvalidInputError
 
 if TYPE_CHECKING:
     from lslm.motion import Skeleton
-    from lslm.tokenizer import Tokenizer
 
 TRANSLATION_POLICIES = ("drop", "smooth", "keep")
 DEFAULT_TRANSLATION = "drop"
@@ -191,10 +183,3 @@ def file_features(path: str | Path, options: ConvertOptions = ConvertOptions(), 
 def input_formats() -> list[str]:
     """What `file_features` reads: every adapter format and `features`."""
     return [*ADAPTERS, FEATURES]
-
-
-def options_for(tokenizer: Tokenizer, **overrides: Any) -> ConvertOptions:
-    """ConvertOptions on a tokenizer's frame rate, compat flag and target skeleton (what its training
-    data was prepared with), plus `overrides` (translation policy, SMPL-X model, ...)."""
-    offsets = tuple(map(tuple, np.asarray(tokenizer.target_skeleton.offsets, dtype=np.float64).tolist()))
-    return ConvertOptions(fps=tokenizer.fps, compat=tokenizer.compat, target_offsets=offsets, **overrides)

@@ -18,10 +18,12 @@ class MotionDataset(Dataset):
     """Clips of one split of a folder made by `lslm.data.prepare`.
 
     Item: {"id", "features" (T, D) float32 tensor (normalised with the folder's train statistics when
-    `normalize`), "length" T, "text", "gloss", "signer"}.
+    `normalize`), "length" T, "text", "gloss", "signer"}. `records`: the split's manifest rows, when the
+    caller has read them already (the manifest is then not read again).
     """
 
-    def __init__(self, root: str | Path, split: str | None = "train", normalize: bool = True):
+    def __init__(self, root: str | Path, split: str | None = "train", normalize: bool = True,
+                 records: list[dict] | None = None):
         self.root = Path(root)
         info_path = self.root / "dataset.json"
         info = read_json(info_path, "the dataset.json of a prepared dataset folder")
@@ -36,8 +38,9 @@ class MotionDataset(Dataset):
         offsets = skeleton.get("offsets") if isinstance(skeleton, dict) else None
         self.target_skeleton = Skeleton.from_dict(Skeleton.smplx52().to_dict(), _offsets(offsets, info_path),
                                                   info_path, "target_skeleton")
-        rows = read_manifest(self.root / "manifest.jsonl")
-        self.records = [r for r in rows if split is None or r["split"] == split]
+        if records is None:  # the manifest rows of `split`, unless the caller has read them
+            records = [r for r in read_manifest(self.root / "manifest.jsonl") if split is None or r["split"] == split]
+        self.records = records
         stats = self.root / "stats.safetensors"
         self.normalizer = Normalizer.load(stats) if stats.exists() else None
         if normalize and self.normalizer is None:

@@ -1,4 +1,4 @@
-"""Manifests (JSONL), How2Sign/SignAvatars split CSVs, and atomic writes.
+"""Manifests (JSONL) and How2Sign/SignAvatars split CSVs (atomic writes: lslm.atomic).
 
 A prepared dataset's `manifest.jsonl` has one JSON object per line:
 {"id", "features": "features/<id>.npy", "text", "gloss", "split", "fps", "frames", "signer"}.
@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -171,57 +169,3 @@ def _positive_fps(where: str, column: str, cell: str) -> float:
     if not np.isfinite(fps) or fps <= 0:
         raise InvalidInputError(where, column, "a positive frame rate", got=repr(cell))
     return fps
-
-
-# ---- atomic writes -------------------------------------------------------------------------------
-
-def _tmp(path: Path) -> Path:
-    """A temporary name next to `path`, within the file-system's name limit however long `path`'s name is."""
-    return path.with_name(f".{path.name[:200]}.{os.getpid()}.tmp")
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write through a temporary file and os.replace, so readers never see half a file."""
-    path = Path(path)
-    tmp = _tmp(path)
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """`atomic_write_bytes` of the text in UTF-8."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_save_npy(path: str | Path, array: np.ndarray) -> None:
-    """np.save, atomically (temporary file + rename): a reader never sees a partial file."""
-    path = Path(path)
-    tmp = _tmp(path)
-    with open(tmp, "wb") as f:
-        np.save(f, array)
-    os.replace(tmp, path)
-
-
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: byte-identical archives
-
-
-def atomic_save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
-    """np.savez_compressed, but deterministic (fixed timestamps) and atomic (temporary file + rename)."""
-    path = Path(path)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        for name, array in arrays.items():
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.asarray(array), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, member.getvalue(), compresslevel=1)
-    tmp = _tmp(path)
-    tmp.write_bytes(buffer.getvalue())
-    os.replace(tmp, path)
-
-
-def write_jsonl(path: str | Path, rows: Iterable[dict]) -> None:
-    """Write one JSON object per line (UTF-8, not ASCII-escaped), atomically."""
-    atomic_write_text(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
-

@@ -31,15 +31,8 @@ from lslm.data.convert import (
     clip_features,
     read_clip,
 )
-from lslm.data.manifest import (
-    RAW_FIELDS,
-    atomic_save_npy,
-    atomic_write_text,
-    read_manifest,
-    read_split_csv,
-    split_from_filename,
-    write_jsonl,
-)
+from lslm.data.manifest import RAW_FIELDS, read_manifest, read_split_csv, split_from_filename
+from lslm.atomic import atomic_save_npy, atomic_write_text, write_jsonl
 from lslm.errors import ConfigError, InvalidInputError
 
 if TYPE_CHECKING:

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
-from lslm.data.manifest import atomic_write_bytes, atomic_write_text
+from lslm.atomic import atomic_write_bytes, atomic_write_text
 from lslm.errors import CheckpointMismatchError, InvalidInputError
 from lslm.eval.evaluator_config import EvaluatorConfig
 from lslm.model_folder import read_model_folder

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from lslm.checks import check_str
-from lslm.data.manifest import atomic_write_text, write_jsonl
+from lslm.atomic import atomic_write_text, write_jsonl
 from lslm.errors import InvalidInputError
 from lslm.eval import report
 from lslm.eval.pairs import Pairs, load_pairs, read_jsonl

@@ -2,7 +2,7 @@
 
     from lslm.model import LSLM, LSLMConfig
     model = LSLM.from_config(LSLMConfig(llm="meta-llama/Llama-3.2-3B-Instruct"), motion_tokenizer)
-    batch = model.collator()([MotionTextPair(codes, "hello there")])
+    batch = model.collator()([CodedClip("clip-1", codes, "hello there")])   # lslm.tokenizer.CodedClip
     loss = model(**batch).loss
     model.generate(codes=codes, num_beams=4)
 """
@@ -14,7 +14,6 @@ from lslm.lazy import lazy_exports
 _EXPORTS = {
     "IGNORE_INDEX": "lslm.model.collate",
     "MotionTextCollator": "lslm.model.collate",
-    "MotionTextPair": "lslm.model.collate",
     "PromptEncoder": "lslm.model.collate",
     "length_grouped_batches": "lslm.model.collate",
     "LoraSettings": "lslm.model.config",

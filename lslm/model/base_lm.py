@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from lslm.training.schedule import lr_factor
+
 if TYPE_CHECKING:
     from transformers import LlamaForCausalLM, PreTrainedModel, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
@@ -100,8 +102,7 @@ def fit_causal_lm(model: PreTrainedModel, items: list[tuple[list[int], int]], pa
     from tqdm import tqdm
 
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
-        1 + math.cos(math.pi * min(s, steps) / steps)))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor(warmup, "cosine", steps))
     model.train()
     losses: list[float] = []
     bar = tqdm(range(steps), desc=desc, disable=not progress)

@@ -1,6 +1,7 @@
-"""(codes, text, template) pairs → padded LLM batches: input_ids, attention_mask, labels, codes.
+"""(clip, template) pairs → padded LLM batches: input_ids, attention_mask, labels, codes.
 
-A pair's prompt and answer are tokenised apart; `<Motion_Placeholder>` in either becomes
+A clip is the `CodedClip` of the codes cache (id, codes, text, gloss); the template says which task it
+trains. A pair's prompt and answer are tokenised apart; `<Motion_Placeholder>` in either becomes
 `<Motion_Start>`, one token per code, `<Motion_End>` — placeholders (projector mode: the projected
 codebook vectors replace their embeddings) or `<motion_id_k>` tokens (vocab mode). Labels are −100
 on the prompt and on padding, so the loss covers the answer (and its end-of-sequence token) only.
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import torch
 
@@ -17,19 +17,10 @@ from lslm.checks import check_numeric
 from lslm.errors import InvalidInputError
 from lslm.model.templates import Template
 from lslm.model.tokens import MOTION_PLACEHOLDER
+from lslm.tokenizer.codes import CodedClip
 
 IGNORE_INDEX = -100
 PRETRAIN_M2T = Template("m2t", MOTION_PLACEHOLDER, "<Caption_Placeholder>")
-
-
-@dataclass
-class MotionTextPair:
-    """One training example: motion codes (L,), its English text and gloss, and the template to use."""
-
-    codes: torch.Tensor | Sequence[int]
-    text: str | None = None
-    gloss: str | None = None
-    template: Template = field(default_factory=lambda: PRETRAIN_M2T)
 
 
 def codes_list(codes: torch.Tensor | Sequence[int], codebook_size: int) -> list[int]:
@@ -83,14 +74,14 @@ class PromptEncoder:
         i = slots[0]
         return ids[:i] + self.motion_ids(codes) + ids[i + 1:]
 
-    def encode_pair(self, pair: MotionTextPair) -> tuple[list[int], list[int], list[int]]:
-        """(input_ids, labels, codes) of one training pair."""
-        codes = codes_list(pair.codes, self.codebook_size)
-        prompt, answer = pair.template.fill(pair.text, pair.gloss)
+    def encode_pair(self, clip: CodedClip, template: Template) -> tuple[list[int], list[int], list[int]]:
+        """(input_ids, labels, codes) of one clip in one template."""
+        codes = codes_list(clip.codes, self.codebook_size)
+        prompt, answer = template.fill(clip.text, clip.gloss)
         motion_in_answer = MOTION_PLACEHOLDER in answer
         if motion_in_answer and self.mode != "vocab":
             raise InvalidInputError(None, "template", "motion in the prompt (motion output needs mode 'vocab')",
-                                    got=pair.template.output)
+                                    got=template.output)
         prompt_ids = self.encode(prompt, None if motion_in_answer else codes, is_prompt=True)
         answer_ids = self.encode(answer, codes if motion_in_answer else None, is_prompt=False)
         answer_ids.append(self.tokenizer.eos_token_id)
@@ -98,7 +89,8 @@ class PromptEncoder:
 
 
 class MotionTextCollator:
-    """Batches `MotionTextPair`s with dynamic padding (right padding: for training).
+    """Batches clips, each in its template (one template for all, or PRETRAIN_M2T when None), with dynamic
+    padding (right padding: for training).
 
     Returns input_ids (B, S), attention_mask (B, S), labels (B, S) with −100 on prompt, motion and
     padding, and in projector mode codes (B, L_max) padded with −1.
@@ -108,10 +100,15 @@ class MotionTextCollator:
         self.encoder = encoder
         self.pad_to_multiple_of = pad_to_multiple_of
 
-    def __call__(self, pairs: Sequence[MotionTextPair]) -> dict[str, torch.Tensor]:
-        if not pairs:
-            raise InvalidInputError(None, "pairs", "at least one MotionTextPair", got="none")
-        encoded = [self.encoder.encode_pair(p) for p in pairs]
+    def __call__(self, clips: Sequence[CodedClip], templates: Template | Sequence[Template] | None = None
+                 ) -> dict[str, torch.Tensor]:
+        if not clips:
+            raise InvalidInputError(None, "clips", "at least one CodedClip", got="none")
+        if templates is None or isinstance(templates, Template):
+            templates = [templates or PRETRAIN_M2T] * len(clips)
+        if len(templates) != len(clips):
+            raise InvalidInputError(None, "templates", f"one template or one per clip ({len(clips)})", got=len(templates))
+        encoded = [self.encoder.encode_pair(c, t) for c, t in zip(clips, templates)]
         S = max(len(ids) for ids, _, _ in encoded)
         if self.pad_to_multiple_of:
             S = -(-S // self.pad_to_multiple_of) * self.pad_to_multiple_of

@@ -29,7 +29,8 @@ from lslm.model.config import LSLMConfig
 from lslm.model.projector import MotionProjector
 from lslm.model.templates import CAPTION_PLACEHOLDER, TemplateSet
 from lslm.model.tokens import MOTION_PLACEHOLDER, add_motion_tokens, check_token_ids
-from lslm.model_folder import check_finite, load_safetensors, write_dir_atomic
+from lslm.model_folder import check_finite, load_safetensors
+from lslm.atomic import write_dir_atomic
 
 if TYPE_CHECKING:
     from transformers.modeling_outputs import CausalLMOutputWithPast
@@ -129,7 +130,8 @@ class LSLM(nn.Module):
             p.requires_grad_(projector)
 
     def collator(self, pad_to_multiple_of: int | None = None) -> MotionTextCollator:
-        """A collate function for `MotionTextPair`s that matches this model's tokens and mode."""
+        """A collate function `(clips, templates) → batch` (`lslm.tokenizer.CodedClip`s) matching this model's tokens
+        and mode."""
         return MotionTextCollator(self.encoder, pad_to_multiple_of)
 
     # ---- forward ----------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 
 from lslm.checks import check_fps, check_int, check_str
-from lslm.data.codes import file_ids, motion_file_codes, printable
+from lslm.tokenizer.codes import file_ids, motion_file_codes, printable
 from lslm.devices import resolve_device
 from lslm.errors import InvalidInputError, LslmError
 from lslm.model.generation import DEFAULT_BATCH_SIZE, DEFAULT_GENERATION, HELD_OUT, generation_kwargs
@@ -46,7 +46,7 @@ def held_out_prompts(count: int) -> list[str]:
     return [phrasings[i % len(phrasings)] for i in range(count)]
 
 
-def translate_codes(model: LSLM, codes: Sequence[torch.Tensor], batch_size: int = DEFAULT_BATCH_SIZE,
+def translate_codes(model: LSLM, codes: Sequence[torch.Tensor | Sequence[int]], batch_size: int = DEFAULT_BATCH_SIZE,
                     prompt: str | Sequence[str | None] | None = None, progress: bool = True, **gen_kwargs: Any) -> list[str]:
     """Translations of code sequences (each (L,) long), in input order. `prompt`: one for all clips or
     one per clip. Batches hold clips of one prompt and similar length; `gen_kwargs` go to
@@ -77,7 +77,7 @@ def translate_codes(model: LSLM, codes: Sequence[torch.Tensor], batch_size: int 
     return out
 
 
-def _rows(ids: list[str], codes: dict[str, torch.Tensor], errors: dict[str, str], model, batch_size: int,
+def _rows(ids: list[str], codes: dict[str, torch.Tensor | Sequence[int]], errors: dict[str, str], model, batch_size: int,
           prompt: str | None, progress: bool, gen_kwargs: dict, references: dict[str, str] | None = None) -> list[dict]:
     """One row per id: {"id", "prediction", "prompt"? (held-out), "reference"?, "error"?}, in the order of `ids`."""
     ok = [i for i in ids if i in codes]
@@ -113,10 +113,11 @@ def translate_split(model_dir: str | os.PathLike, data_dir: str | os.PathLike, s
     gen_kwargs = generation_kwargs(**gen_kwargs)
     _check_options(batch_size, prompt, gen_kwargs)
     model = _load_model(model_dir, device)
-    from lslm.data.codes import split_codes
+    from lslm.tokenizer.codes import split_codes
 
-    rows, codes, errors = split_codes(data_dir, split, Path(model_dir) / "tokenizer", model.motion_tokenizer,
+    rows, clips, errors = split_codes(data_dir, split, Path(model_dir) / "tokenizer", model.motion_tokenizer,
                                       progress)
+    codes = {clip_id: clip.codes for clip_id, clip in clips.items()}
     return _rows([r["id"] for r in rows], codes, errors, model, batch_size, prompt, progress,
                  gen_kwargs, references={r["id"]: r.get("text", "") for r in rows})
 

@@ -1,16 +1,24 @@
-"""Motion representation: skeletons, SMPL-X → joints, joints ⇄ 623-dim features, normalisation."""
-from lslm.motion.features import feature_layout, features_to_joints, joints_to_features
-from lslm.motion.kinematics import default_rest_skeleton, smplx_to_joints
-from lslm.motion.normalize import Normalizer
-from lslm.motion.skeleton import Skeleton, face_front
+"""Motion representation: skeletons, SMPL-X → joints, joints ⇄ 623-dim features, normalisation, resampling
+and `MotionClip`, the record an input adapter returns.
 
-__all__ = [
-           "Normalizer",
-           "Skeleton",
-           "default_rest_skeleton",
-           "face_front",
-           "feature_layout",
-           "features_to_joints",
-           "joints_to_features",
-           "smplx_to_joints",
-]
+`import lslm.motion` stays light: each name loads its submodule (torch for kinematics and features) on
+first use.
+"""
+from __future__ import annotations
+
+from lslm.lazy import lazy_exports
+
+_EXPORTS = {
+    "MotionClip": "lslm.motion.clip",
+    "feature_layout": "lslm.motion.features",
+    "features_to_joints": "lslm.motion.features",
+    "joints_to_features": "lslm.motion.features",
+    "default_rest_skeleton": "lslm.motion.kinematics",
+    "rest_positions": "lslm.motion.kinematics",
+    "smplx_to_joints": "lslm.motion.kinematics",
+    "Normalizer": "lslm.motion.normalize",
+    "Skeleton": "lslm.motion.skeleton",
+    "face_front": "lslm.motion.skeleton",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

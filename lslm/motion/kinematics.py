@@ -29,7 +29,7 @@ from lslm.assets import asset_path
 from lslm.errors import InvalidInputError
 from lslm.motion.skeleton import Skeleton
 
-__all__ = ["default_rest_skeleton", "forward_kinematics", "load_joint_model", "smplx_to_joints"]
+__all__ = ["default_rest_skeleton", "forward_kinematics", "load_joint_model", "rest_positions", "smplx_to_joints"]
 
 REST_SKELETON_PATH = asset_path("rest_skeleton_smplx52.json")
 SMPLX_TO_52 = (*range(22), *range(25, 55))  # SMPL-X joint index of each of our 52 joints
@@ -39,6 +39,15 @@ POSE_FIELDS = {  # field → joints it rotates; the 52 joints take global_orient
 }
 FIELDS = (*POSE_FIELDS, "betas", "expression", "transl")
 MODEL_KEYS = ("v_template", "shapedirs", "J_regressor", "kintree_table", "hands_meanl", "hands_meanr")
+
+
+def rest_positions(offsets: np.ndarray) -> np.ndarray:
+    """Joint positions (52, 3) of the rest pose (all rotations identity)."""
+    parents = Skeleton.smplx52().parents
+    pos = np.zeros_like(offsets)
+    for j in range(1, len(parents)):
+        pos[j] = pos[parents[j]] + offsets[j]
+    return pos
 
 
 @functools.lru_cache(maxsize=1)

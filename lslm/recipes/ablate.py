@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(config: AblateConfig) -> dict:
     """Train and score every selected run (failures reported, the others go on); write the tables.
     Returns the content of OUT/ablation.json."""
-    from lslm.data.manifest import atomic_write_text
+    from lslm.atomic import atomic_write_text
 
     runs, scored = select(ablation_runs(), config.only)
     by_name = {r.name: r for r in runs}

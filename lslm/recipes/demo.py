@@ -80,7 +80,7 @@ class Demo:
 
     def record(self, stage: str, figures: dict) -> None:
         """Keep a stage's figures in OUT/results.json (rewritten atomically)."""
-        from lslm.data.manifest import atomic_write_text
+        from lslm.atomic import atomic_write_text
 
         self.results[stage] = figures
         self.out.mkdir(parents=True, exist_ok=True)
@@ -135,9 +135,9 @@ class Demo:
 
     def tokenizer(self) -> None:
         """Stage 4: the motion tokenizer and the sign motion evaluator trained, the tokenizer evaluated."""
-        import torch
+        import numpy as np
 
-        from lslm.data.codes import encode_dataset, load_codes
+        from lslm.tokenizer.codes import encode_dataset, load_codes
         from lslm.recipes import eval_tokenizer, train_evaluator, train_tokenizer
         from lslm.tokenizer import Tokenizer
         from lslm.training.config import load_config
@@ -159,12 +159,12 @@ class Demo:
             tokenizer=str(run / "final"), data=str(data), split="test", evaluator=str(evaluator),
             out=str(self.out / "tokenizer_eval"), renders=self.plan["renders"] // 2))
         encode_dataset(run / "final", data)
-        test_codes = [c.codes for c in load_codes(data, run / "final", "test")]
+        test_codes = [code for clip in load_codes(data, run / "final", "test") for code in clip.codes]
         rows = read_metrics(run / "metrics.jsonl")
         plot_curves(rows, ["loss", "recon"], self.out / "tokenizer_eval" / "loss_curve.png",
                     title="tokenizer training")
         size = Tokenizer.from_pretrained(run / "final").config.codebook_size
-        plot_code_usage(torch.cat(test_codes).numpy(), size, self.out / "tokenizer_eval" / "codebook_usage.png",
+        plot_code_usage(np.array(test_codes, dtype=np.int64), size, self.out / "tokenizer_eval" / "codebook_usage.png",
                         title="codebook usage, test split")
         figures = {key: doc.get(src) for key, src in TOKENIZER_KEYS.items()}
         figures["evaluator"] = doc.get("evaluator")

@@ -55,13 +55,13 @@ class DiagnoseConfig:
 
 
 def _write_json(path: Path, obj: object) -> None:
-    from lslm.data.manifest import atomic_write_text
+    from lslm.atomic import atomic_write_text
 
     atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    from lslm.data.manifest import write_jsonl
+    from lslm.atomic import write_jsonl
 
     write_jsonl(path, rows)
 
@@ -140,7 +140,7 @@ def run_ceiling(cfg: DiagnoseConfig, out: Path) -> dict:
 def run_model(cfg: DiagnoseConfig, out: Path, lexicon: dict | None) -> dict:
     """{"m2t": {split: translation scores}, "m2g": {split: gloss scores}} of a trained LSLM."""
     from lslm.cpu_memory import keep_freed_memory
-    from lslm.data.codes import split_codes
+    from lslm.tokenizer.codes import split_codes
     from lslm.eval.recognition import score_glosses
     from lslm.eval.text import score
     from lslm.model import LSLM, TemplateSet
@@ -151,10 +151,11 @@ def run_model(cfg: DiagnoseConfig, out: Path, lexicon: dict | None) -> dict:
     m2g_prompt = TemplateSet.load("instruct").default("m2g").input
     results: dict = {"m2t": {}, "m2g": {}}
     for split in cfg.splits:
-        rows = _split_rows(cfg.data, split, _limit(cfg, split))
-        _, codes, _ = split_codes(cfg.data, split, Path(cfg.model) / "tokenizer", model.motion_tokenizer, False)
-        rows = [r for r in rows if r["id"] in codes]
-        clip_codes = [codes[r["id"]] for r in rows]
+        rows, clips, _ = split_codes(cfg.data, split, Path(cfg.model) / "tokenizer", model.motion_tokenizer, False)
+        if not rows:
+            raise InvalidInputError(Path(cfg.data) / "manifest.jsonl", "split", f"clips of split {split!r}", got=0)
+        rows = [r for r in rows[:_limit(cfg, split) or None] if r["id"] in clips]
+        clip_codes = [clips[r["id"]].codes for r in rows]
         # m2t with the model's own prompt, as tools/evaluate.py --model translates
         english = translate_codes(model, clip_codes, progress=False, max_new_tokens=cfg.max_new_tokens)
         scores = score(english, [r["text"] for r in rows], ids=[r["id"] for r in rows],

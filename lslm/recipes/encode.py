@@ -4,7 +4,7 @@
     python tools/encode_dataset.py --tokenizer runs/vq/final --inputs clips/*.pkl --out codes.jsonl
     summary = run(EncodeConfig(tokenizer="runs/vq/final", data="data/synthetic"))
 
-The cache and the JSONL rows are `lslm.data.codes` (encode_dataset, encode_files); this is their command line.
+The cache and the JSONL rows are `lslm.tokenizer.codes` (encode_dataset, encode_files); this is their command line.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def run(config: EncodeConfig) -> dict:
     """Encode; returns encode_files' result ({"clips", "skipped", "out"}) for `inputs`, else encode_dataset's
     summary ({"cache", "splits": {split: {"status", "clips", "skipped"}}})."""
     from lslm.cpu_memory import keep_freed_memory
-    from lslm.data.codes import encode_dataset, encode_files
+    from lslm.tokenizer.codes import encode_dataset, encode_files
     from lslm.errors import ConfigError
 
     if bool(config.data) == bool(config.inputs):
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     any clip, 2 on bad input."""
     parser = build_parser()
     args = parser.parse_args(argv)  # before any heavy import: --help answers at once
-    from lslm.data.codes import INDEX_NAME
+    from lslm.tokenizer.codes import INDEX_NAME
     from lslm.recipes._flags import convert_overrides
     from lslm.errors import LslmError
 

@@ -30,7 +30,7 @@ from typing import TextIO
 
 import numpy as np
 
-from lslm.data.manifest import atomic_write_text, write_jsonl
+from lslm.atomic import atomic_write_text, write_jsonl
 from lslm.errors import ConfigError, InvalidInputError, LslmError
 from lslm.video.reader import VIDEO_SUFFIXES
 from lslm.video.options import RetargetOptions

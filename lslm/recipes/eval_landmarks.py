@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lslm.data.manifest import RAW_FIELDS, atomic_write_text, read_manifest
+from lslm.data.manifest import RAW_FIELDS, read_manifest
+from lslm.atomic import atomic_write_text
 from lslm.errors import LslmError
 from lslm.video.options import RetargetOptions
 
@@ -107,7 +108,7 @@ def run(config: EvalLandmarksConfig) -> dict:
 def _translate(config: EvalLandmarksConfig, truth, front_end, rates, texts, ids) -> dict:
     import torch
 
-    from lslm.data.resample import resample_linear
+    from lslm.motion.resample import resample_linear
     from lslm.devices import resolve_device
     from lslm.eval.text import score
     from lslm.model.modeling import LSLM

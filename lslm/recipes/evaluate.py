@@ -57,7 +57,7 @@ def run_name(model_dir: str) -> str:
 def translate_split_file(model_dir: str, data_dir: str, split: str, out_file: Path, gen_kwargs: dict) -> None:
     """Translate a split with a trained LSLM run and write {"id", "prediction", "reference", "prompt"?} rows."""
     from lslm.cpu_memory import keep_freed_memory
-    from lslm.data.manifest import write_jsonl
+    from lslm.atomic import write_jsonl
     from lslm.errors import LslmError
 
     try:

@@ -61,8 +61,8 @@ from lslm.training.schedule import lr_factor as schedule_factor
 if TYPE_CHECKING:
     import torch
 
-    from lslm.model import LSLM, MotionTextPair, TemplateSet
-    from lslm.tokenizer import Tokenizer
+    from lslm.model import LSLM, Template, TemplateSet
+    from lslm.tokenizer import CodedClip, Tokenizer
     from lslm.training.checkpoint import CheckpointManager, TrainingState
     from lslm.training.distributed import DistInfo
 
@@ -122,26 +122,16 @@ class LSLMRunConfig:
 
 
 # ---- data ------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Clip:
-    """One clip of the dataset as the LLM sees it: motion codes and its English (and gloss)."""
-
-    id: str
-    codes: tuple[int, ...]
-    text: str
-    gloss: str | None
-
-
 def load_clips(cfg: LSLMDataConfig, split: str, tokenizer_dir: Path, motion_tokenizer: Tokenizer,
-               max_clips: int = 0) -> tuple[list[Clip], int]:
+               max_clips: int = 0) -> tuple[list[CodedClip], int]:
     """(clips of one split with their codes, number skipped): the codes come from the dataset's codes cache
     for the tokenizer saved in `tokenizer_dir` (tools/encode_dataset.py) when there is a current one, else
     are encoded now with `motion_tokenizer`. Clips without codes (unreadable, shorter than one code) are
     skipped and counted."""
-    from lslm.data.codes import split_codes
+    from lslm.tokenizer.codes import split_codes
 
-    rows, codes, _ = split_codes(cfg.root, split, tokenizer_dir, motion_tokenizer, progress=False)
-    clips = [Clip(r["id"], tuple(codes[r["id"]].tolist()), r["text"], r.get("gloss")) for r in rows if r["id"] in codes]
+    rows, by_id, _ = split_codes(cfg.root, split, tokenizer_dir, motion_tokenizer, progress=False)
+    clips = list(by_id.values())  # manifest order
     skipped = len(rows) - len(clips)
     return (clips[:max_clips] if max_clips > 0 else clips), skipped
 
@@ -164,14 +154,14 @@ def training_tasks(cfg: LSLMRunConfig) -> list[str]:
 
 
 class PairStream:
-    """Global batch number → its MotionTextPairs; a pure function of (seed, step) for resumable runs.
+    """Global batch number → its (clip, template) pairs; a pure function of (seed, step) for resumable runs.
 
     Items are (clip, task) for every clip and task (m2g only for clips with a gloss). Each epoch is
     `length_grouped_batches` over the items' lengths, full batches only; the template of each item is drawn
     from the training phrasings with a generator seeded by (seed, epoch, batch).
     """
 
-    def __init__(self, clips: list[Clip], tasks: list[str], templates: TemplateSet, global_batch: int, seed: int,
+    def __init__(self, clips: list[CodedClip], tasks: list[str], templates: TemplateSet, global_batch: int, seed: int,
                  length_of):
         self.clips = clips
         self.items = [(i, task) for task in tasks for i, c in enumerate(clips) if task != "m2g" or c.gloss]
@@ -186,9 +176,9 @@ class PairStream:
                               "items of the dataset")
         self._epoch: tuple[int, list[list[int]]] | None = None
 
-    def batch(self, step: int) -> list[MotionTextPair]:
+    def batch(self, step: int) -> list[tuple[CodedClip, Template]]:
         """The pairs of global batch `step` (the template of each drawn for this batch)."""
-        from lslm.model import MotionTextPair, length_grouped_batches
+        from lslm.model import length_grouped_batches
 
         epoch, number = divmod(step, self.per_epoch)
         if self._epoch is None or self._epoch[0] != epoch:
@@ -198,8 +188,7 @@ class PairStream:
         pairs = []
         for index in self._epoch[1][number]:
             clip_index, task = self.items[index]
-            clip = self.clips[clip_index]
-            pairs.append(MotionTextPair(clip.codes, clip.text, clip.gloss, rng.choice(self.templates[task])))
+            pairs.append((self.clips[clip_index], rng.choice(self.templates[task])))
         return pairs
 
 
@@ -357,7 +346,7 @@ def _setup(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> _Session:
     restored state, the run folder and its logger."""
     from transformers.utils import logging as hf_logging
 
-    from lslm.model import LSLM, MotionTextPair
+    from lslm.model import LSLM
     from lslm.training.checkpoint import CheckpointManager, load_training_state, seed_all
     from lslm.training.distributed import broadcast_object
     from lslm.training.engine import batch_geometry
@@ -391,7 +380,7 @@ def _setup(cfg: LSLMRunConfig, resume: str | None, info: DistInfo) -> _Session:
     templates = _templates(cfg)
     text_len = lambda text: len(model.text_tokenizer(text, add_special_tokens=False)["input_ids"])
     stream = PairStream(train_clips, training_tasks(cfg), templates, cfg.train.batch_size, cfg.train.seed, text_len)
-    val_pairs = [MotionTextPair(c.codes, c.text, c.gloss, templates.default("m2t")) for c in val_clips]
+    val_pairs = [(c, templates.default("m2t")) for c in val_clips]
     collate = model.collator()
 
     engine = build_engine(cfg, model, info, step)
@@ -446,7 +435,7 @@ def _loop(s: _Session, cfg: LSLMRunConfig, info: DistInfo) -> None:
             model = prepare_model(LSLM.from_pretrained(s.run_dir / "stage1"), cfg, phases[phase], info.device)
             engine = build_engine(cfg, model, info, step)
         lrs = group_lrs(engine)  # the rates this step trains with
-        batches = [{k: v.to(info.device) for k, v in s.collate(pairs).items()}
+        batches = [{k: v.to(info.device) for k, v in s.collate(*zip(*pairs)).items()}
                    for pairs in micro_batches(s.stream.batch(step), info, micro)]
         # every micro-batch's loss is its token sum over the global batch's mean token count per micro-batch,
         # so the step's gradient is the per-token mean over the global batch however it is split
@@ -541,7 +530,7 @@ def _restore(checkpoint: Path, state: TrainingState, engine: Any, phase: int, in
         set_rng_state(state.rng[info.rank])
 
 
-def validation_loss(engine: Any, pairs: list[MotionTextPair], collate: Any, micro: int, info: DistInfo) -> float:
+def validation_loss(engine: Any, pairs: list[tuple[CodedClip, Template]], collate: Any, micro: int, info: DistInfo) -> float:
     """Mean answer-token loss over the val pairs (default template), sharded over processes.
 
     Every process runs the same number of forwards (ZeRO-3 gathers parameters in each), padding its share
@@ -553,7 +542,7 @@ def validation_loss(engine: Any, pairs: list[MotionTextPair], collate: Any, micr
         return _validation_loss(engine, pairs, collate, micro, info)
 
 
-def _validation_loss(engine: Any, pairs: list[MotionTextPair], collate: Any, micro: int, info: DistInfo) -> float:
+def _validation_loss(engine: Any, pairs: list[tuple[CodedClip, Template]], collate: Any, micro: int, info: DistInfo) -> float:
     import torch
 
     from lslm.training.distributed import all_reduce_sum
@@ -564,7 +553,7 @@ def _validation_loss(engine: Any, pairs: list[MotionTextPair], collate: Any, mic
     totals = torch.zeros(2, dtype=torch.float64)  # loss · tokens, tokens
     for r in range(rounds):
         index = r * info.world_size + info.rank
-        batch = {k: v.to(info.device) for k, v in collate(batches[min(index, len(batches) - 1)]).items()}
+        batch = {k: v.to(info.device) for k, v in collate(*zip(*batches[min(index, len(batches) - 1)])).items()}
         tokens = answer_tokens(batch)
         loss = engine(**batch).loss
         if index < len(batches):

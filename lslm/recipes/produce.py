@@ -229,7 +229,7 @@ def run(config: ProduceConfig) -> ProduceResult:
     import torch
 
     from lslm.cpu_memory import keep_freed_memory
-    from lslm.data.manifest import atomic_save_npz, atomic_write_text, write_jsonl
+    from lslm.atomic import atomic_save_npz, atomic_write_text, write_jsonl
     from lslm.model.produce import check_producer, check_sentences, codes_to_features, produce_codes
     from lslm.motion import features_to_joints
 
@@ -326,7 +326,7 @@ def _meshes(config: ProduceConfig, out: Path, rows: list[dict], joints: list) ->
 
 
 def _score(config: ProduceConfig, out: Path, ids, texts, features, reference_features, reference_joints, model) -> dict:
-    from lslm.data.manifest import atomic_write_text, write_jsonl
+    from lslm.atomic import atomic_write_text, write_jsonl
     from lslm.eval.production import production_scores
 
     translator = _load_model(config.translator, config.device)

@@ -97,7 +97,7 @@ def plot(sweep: dict, path: Path) -> Path:
 def run(config: SweepConfig) -> dict:
     """Train (an evaluator when none is given, then) one tokenizer per size, evaluate each, write sweep.json,
     sweep.md and sweep.png; returns the content of sweep.json."""
-    from lslm.data.manifest import atomic_write_text
+    from lslm.atomic import atomic_write_text
     from lslm.recipes import eval_tokenizer, train_evaluator, train_tokenizer
     from lslm.training.config import load_config
 

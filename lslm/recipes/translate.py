@@ -43,7 +43,7 @@ class TranslateConfig:
 def run(config: TranslateConfig) -> list[dict]:
     """Translate; writes the rows to `out` (JSONL) when given, and returns them."""
     from lslm.cpu_memory import keep_freed_memory
-    from lslm.data.manifest import write_jsonl
+    from lslm.atomic import write_jsonl
     from lslm.errors import ConfigError, InvalidInputError
     from lslm.model.generation import generation_kwargs
     from lslm.model.translate import translate_files, translate_split

@@ -11,6 +11,9 @@ from lslm.lazy import lazy_exports
 
 # name → the submodule defining it, imported on first use: a torch-free submodule (a config) stays torch-free
 _EXPORTS = {
+    "CodedClip": "lslm.tokenizer.codes",
+    "encode_dataset": "lslm.tokenizer.codes",
+    "load_codes": "lslm.tokenizer.codes",
     "TokenizerConfig": "lslm.tokenizer.config",
     "vqvae_loss": "lslm.tokenizer.losses",
     "EMAQuantizer": "lslm.tokenizer.quantizer",

@@ -24,7 +24,9 @@ from safetensors.torch import save_file
 
 from lslm.checks import check_bool, check_fps, check_numeric
 from lslm.errors import CheckpointMismatchError, ConfigError, InvalidInputError
-from lslm.model_folder import check_finite, load_safetensors, read_model_config, write_dir_atomic
+from lslm.model_folder import check_finite, load_safetensors, read_model_config
+from lslm.atomic import write_dir_atomic
+from lslm.data.convert import ConvertOptions
 from lslm.motion import Normalizer, Skeleton, features_to_joints, joints_to_features
 from lslm.tokenizer.config import TokenizerConfig
 from lslm.tokenizer.vqvae import VQVAE
@@ -87,6 +89,13 @@ class Tokenizer:
     def codebook(self) -> torch.Tensor:
         """(K, code_dim) the vectors codes stand for (what the LLM projector receives)."""
         return self.model.quantizer.codebook.detach()
+
+    def convert_options(self, **overrides: Any) -> ConvertOptions:
+        """`lslm.data.convert.ConvertOptions` on this tokenizer's frame rate, compat flag and target skeleton
+        (what its training data was prepared with), plus `overrides` (translation policy, SMPL-X model, ...):
+        how a raw motion file must be converted before `encode`."""
+        offsets = tuple(map(tuple, np.asarray(self.target_skeleton.offsets, dtype=np.float64).tolist()))
+        return ConvertOptions(fps=self.fps, compat=self.compat, target_offsets=offsets, **overrides)
 
     def to(self, device: str | torch.device) -> Tokenizer:
         """Move the model to `device` (in place); returns self."""

@@ -13,7 +13,6 @@ _EXPORTS = {
     "TrainingState": "lslm.training.checkpoint",
     "load_training_state": "lslm.training.checkpoint",
     "save_training_state": "lslm.training.checkpoint",
-    "write_dir_atomic": "lslm.training.checkpoint",
     "OptimConfig": "lslm.training.config",
     "TrainConfig": "lslm.training.config",
     "load_config": "lslm.training.config",

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from lslm.errors import InvalidInputError
-from lslm.model_folder import write_dir_atomic
+from lslm.atomic import write_dir_atomic
 
 TRAINING_STATE_DIR = "training_state"
 STATE_FILE = "state.pt"

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from lslm.data.adapters import MotionClip
+from lslm.motion.clip import MotionClip
 from lslm.errors import InvalidInputError
 from lslm.motion import Skeleton
 from lslm.video.landmarks import Landmarks

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lslm.data.manifest import atomic_write_bytes
+from lslm.atomic import atomic_write_bytes
 from lslm.errors import InvalidInputError, MissingExtraError
 from lslm.video.simulate import joints_to_landmarks
 from lslm.video.landmarks import BODY_POINTS, HAND_POINTS, NUM_BODY, NUM_HAND, Landmarks

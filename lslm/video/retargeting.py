@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from lslm.data.synthetic.motion import rest_positions
+from lslm.motion.kinematics import rest_positions
 from lslm.errors import InvalidInputError
 from lslm.motion.skeleton import FINGERS  # SMPL-X order of the 5 finger chains
 from lslm.motion import Skeleton, default_rest_skeleton

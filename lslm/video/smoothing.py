@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
-from lslm.data.resample import fill_invalid, gap_status, mask_runs
+from lslm.motion.resample import fill_invalid, gap_status, mask_runs
 
 # Gap-fill status per frame.
 OBSERVED, INTERPOLATED, HELD, MISSING = 0, 1, 2, 3
@@ -67,7 +67,7 @@ def lowpass(x: np.ndarray, alpha: np.ndarray, block: int = 64) -> np.ndarray:
 
 def fill_gaps(x: np.ndarray, observed: np.ndarray, max_gap: int, unit: bool = False
               ) -> tuple[np.ndarray, np.ndarray, list[dict]]:
-    """Fill the frames of `x` (T, ...) where `observed` (T,) is False (`lslm.data.resample.fill_invalid`:
+    """Fill the frames of `x` (T, ...) where `observed` (T,) is False (`lslm.motion.resample.fill_invalid`:
     gaps of at most `max_gap` frames interpolated, renormalised when `unit` (x holds unit vectors);
     longer ones and those at the ends held). Returns (x, per-frame status OBSERVED / INTERPOLATED /
     HELD / MISSING (never observed: left as it is), gaps [{"start", "frames", "filled"}])."""

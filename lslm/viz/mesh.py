@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lslm.data.manifest import atomic_write_bytes
+from lslm.atomic import atomic_write_bytes
 from lslm.errors import InvalidInputError
 
 __all__ = ["MeshSequence", "joints_to_mesh", "params_to_mesh", "render_mesh", "write_mesh_sequence"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lslm.data.convert import file_features, options_for
+from lslm.data.convert import file_features
 from lslm.model import LSLM
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -33,7 +33,7 @@ def browser():
 def test_page_translates_an_uploaded_clip(browser, app, app_models, examples, tmp_path):
     example = examples[0]
     model = LSLM.from_pretrained(app_models["translator"])
-    expected = model.generate(file_features(example.path, options_for(model.motion_tokenizer)), max_new_tokens=64)
+    expected = model.generate(file_features(example.path, model.motion_tokenizer.convert_options()), max_new_tokens=64)
 
     page = browser.new_page(viewport={"width": 1280, "height": 860})
     page.goto(app.url, timeout=TIMEOUT_MS)

@@ -10,7 +10,7 @@ from app_fixtures import PRODUCED_CODES
 from PIL import Image
 
 from lslm.app.ui import default_produce_formats
-from lslm.data.convert import file_features, options_for, read_clip
+from lslm.data.convert import file_features, read_clip
 from lslm.model import LSLM
 from lslm.video import read_pose
 
@@ -37,7 +37,7 @@ def reference(app_models, examples):
     tokenizer = model.motion_tokenizer
 
     def generate(example, num_beams: int = 1) -> tuple[list[int], str]:
-        features = torch.as_tensor(file_features(example.path, options_for(tokenizer)))
+        features = torch.as_tensor(file_features(example.path, tokenizer.convert_options()))
         return tokenizer.encode(features).tolist(), model.generate(features, num_beams=num_beams,
                                                                    max_new_tokens=MAX_TOKENS)
     return generate

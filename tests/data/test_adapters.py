@@ -9,7 +9,7 @@ import torch
 
 from lslm.data.adapters import load_joints, load_lslm, load_motionx, load_signavatars, load_smplerx
 from lslm.data.convert import clip_to_joints
-from lslm.data.resample import resample_linear, resample_params, resample_rotvec, resample_times
+from lslm.motion.resample import resample_linear, resample_params, resample_rotvec, resample_times
 from lslm.data.safe_pickle import safe_load
 from lslm.errors import InvalidInputError, UnsafePickleError
 from lslm.motion import smplx_to_joints

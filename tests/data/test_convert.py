@@ -19,7 +19,7 @@ from lslm.data.convert import (
     read_clip,
 )
 from lslm.data.prepare import prepare
-from lslm.data.resample import fill_invalid
+from lslm.motion.resample import fill_invalid
 from lslm.data.safe_pickle import safe_load
 from lslm.errors import ConfigError, InvalidInputError
 from lslm.motion import smplx_to_joints

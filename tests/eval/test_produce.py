@@ -10,7 +10,8 @@ import torch
 from tiny_models import make_llm, make_motion_tokenizer, make_text_tokenizer
 
 from lslm.errors import ConfigError, InvalidInputError
-from lslm.model import LSLM, LSLMConfig, MotionTextPair, TemplateSet
+from lslm.model import LSLM, LSLMConfig, TemplateSet
+from lslm.tokenizer import CodedClip
 from lslm.model.produce import produce_codes
 from lslm.recipes.produce import ProduceConfig, file_names, main, run
 
@@ -32,7 +33,7 @@ def producer(tmp_path_factory):
     """A vocabulary-mode LSLM trained to write the codes of PAIRS for their sentences (80 Adam steps), saved."""
     model = tiny_lslm("vocab")
     t2m = TemplateSet.load("instruct").default("t2m")
-    batch = model.collator()([MotionTextPair(codes, text, template=t2m) for text, codes in PAIRS.items()])
+    batch = model.collator()([CodedClip(text, tuple(codes), text) for text, codes in PAIRS.items()], t2m)
     optimizer = torch.optim.Adam(model.llm.parameters(), lr=1e-2)
     model.train()
     for _ in range(80):

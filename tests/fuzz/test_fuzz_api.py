@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from lslm.data.resample import resample_linear, resample_params, resample_rotvec
+from lslm.motion.resample import resample_linear, resample_params, resample_rotvec
 from lslm.errors import LslmError
 from lslm.motion import Normalizer, Skeleton, features_to_joints, joints_to_features, smplx_to_joints
 from lslm.motion.features import preprocess_joints

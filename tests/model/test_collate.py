@@ -1,4 +1,4 @@
-"""Batching (codes, text, template) pairs: expansion of the motion placeholder, answer-only labels."""
+"""Batching (clip, template) pairs: expansion of the motion placeholder, answer-only labels."""
 import pytest
 import torch
 
@@ -6,12 +6,13 @@ from lslm.errors import InvalidInputError
 from lslm.model import (
     IGNORE_INDEX,
     MotionTextCollator,
-    MotionTextPair,
     PromptEncoder,
     TemplateSet,
     add_motion_tokens,
     length_grouped_batches,
 )
+from lslm.model.collate import PRETRAIN_M2T
+from lslm.tokenizer import CodedClip
 
 INSTRUCT = TemplateSet.load("instruct")
 
@@ -24,8 +25,8 @@ def collator(tok, mode="projector"):
 def test_projector_batch_layout(text_tokenizer):
     collate, ids = collator(text_tokenizer)
     template = INSTRUCT.default("m2t")
-    batch = collate([MotionTextPair(torch.tensor([3, 1, 4]), "thank you", template=template),
-                     MotionTextPair([5, 9, 2, 6, 5, -1, -1], "hello how are you")])
+    batch = collate([CodedClip("a", (3, 1, 4), "thank you"), CodedClip("b", (5, 9, 2, 6, 5, -1, -1), "hello how are you")],
+                    [template, PRETRAIN_M2T])
     assert set(batch) == {"input_ids", "attention_mask", "labels", "codes"}
     assert batch["codes"].tolist() == [[3, 1, 4, -1, -1], [5, 9, 2, 6, 5]]
     for row, text, n_codes, prompt in ((0, "thank you", 3, template.input), (1, "hello how are you", 5, "")):
@@ -50,7 +51,7 @@ def test_projector_batch_layout(text_tokenizer):
 
 def test_vocab_mode_motion_can_be_the_answer(text_tokenizer):
     collate, ids = collator(text_tokenizer, mode="vocab")
-    batch = collate([MotionTextPair([7, 0, 15], "hello", template=INSTRUCT.default("t2m"))])
+    batch = collate([CodedClip("a", (7, 0, 15), "hello")], INSTRUCT.default("t2m"))
     assert "codes" not in batch
     motion = [ids["start"], ids["code_offset"] + 7, ids["code_offset"], ids["code_offset"] + 15, ids["end"]]
     labels = [t for t in batch["labels"][0].tolist() if t != IGNORE_INDEX]
@@ -61,20 +62,22 @@ def test_vocab_mode_motion_can_be_the_answer(text_tokenizer):
 def test_motion_answer_needs_vocab_mode(text_tokenizer):
     collate, _ = collator(text_tokenizer)
     with pytest.raises(InvalidInputError, match="vocab"):
-        collate([MotionTextPair([1, 2], "hello", template=INSTRUCT.default("t2m"))])
+        collate([CodedClip("a", (1, 2), "hello")], INSTRUCT.default("t2m"))
 
 
 @pytest.mark.parametrize("codes", [[1, -1, 2], [1, 16], [], [-1, -1]])
 def test_bad_codes_are_rejected(text_tokenizer, codes):
     collate, _ = collator(text_tokenizer)
     with pytest.raises(InvalidInputError, match="codes"):
-        collate([MotionTextPair(codes, "hello")])
+        collate([CodedClip("a", tuple(codes), "hello")])
 
 
 def test_empty_batch_is_rejected(text_tokenizer):
     collate, _ = collator(text_tokenizer)
-    with pytest.raises(InvalidInputError, match="'pairs'"):
+    with pytest.raises(InvalidInputError, match="'clips'"):
         collate([])
+    with pytest.raises(InvalidInputError, match="'templates'"):
+        collate([CodedClip("a", (1, 2), "hello")] * 2, [PRETRAIN_M2T])
 
 
 def test_length_grouped_batches():

@@ -3,12 +3,14 @@ import pytest
 import torch
 
 from lslm.errors import ConfigError, InvalidInputError
-from lslm.model import IGNORE_INDEX, LoraSettings, MotionTextPair, TemplateSet
+from lslm.model import IGNORE_INDEX, LoraSettings, TemplateSet
+from lslm.model.collate import PRETRAIN_M2T
+from lslm.tokenizer import CodedClip
 
 INSTRUCT = TemplateSet.load("instruct")
-PAIRS = [MotionTextPair([3, 1, 4], "thank you", template=INSTRUCT.default("m2t")),
-         MotionTextPair([5, 9, 2, 6, 5, 3, 5], "hello how are you", template=INSTRUCT.default("m2t")),
-         MotionTextPair([8, 9], "my name is sam")]
+CLIPS = [CodedClip("a", (3, 1, 4), "thank you"), CodedClip("b", (5, 9, 2, 6, 5, 3, 5), "hello how are you"),
+         CodedClip("c", (8, 9), "my name is sam")]
+TEMPLATES = [INSTRUCT.default("m2t"), INSTRUCT.default("m2t"), PRETRAIN_M2T]
 
 
 def rest_walk_joints(frames: int, seed: int = 0) -> torch.Tensor:
@@ -27,12 +29,12 @@ def rest_walk_joints(frames: int, seed: int = 0) -> torch.Tensor:
 
 def test_splice_writes_projected_codebook_vectors(build_model):
     model = build_model()
-    batch = model.collator()(PAIRS)
+    batch = model.collator()(CLIPS, TEMPLATES)
     embeds = model.embed(batch["input_ids"], batch["codes"])
     plain = model.llm.get_input_embeddings()(batch["input_ids"])
     codebook = model.motion_tokenizer.codebook
     slots = batch["input_ids"] == model.token_ids["placeholder"]
-    for row, pair in enumerate(PAIRS):
+    for row, pair in enumerate(CLIPS):
         expected = model.projector(codebook[torch.tensor(pair.codes)])
         torch.testing.assert_close(embeds[row][slots[row]], expected)
         torch.testing.assert_close(embeds[row][~slots[row]], plain[row][~slots[row]])
@@ -40,7 +42,7 @@ def test_splice_writes_projected_codebook_vectors(build_model):
 
 def test_code_and_placeholder_counts_must_agree(build_model):
     model = build_model()
-    batch = model.collator()(PAIRS[:2])
+    batch = model.collator()(CLIPS[:2], TEMPLATES[:2])
     swapped = batch["codes"].flip(0)  # same total, wrong rows
     with pytest.raises(InvalidInputError, match="do not match: tokens \\[3, 7\\], codes \\[7, 3\\]"):
         model(batch["input_ids"], batch["attention_mask"], swapped)
@@ -48,7 +50,7 @@ def test_code_and_placeholder_counts_must_agree(build_model):
 
 def test_loss_is_cross_entropy_over_answer_tokens_only(build_model, text_tokenizer):
     model = build_model()
-    batch = model.collator()(PAIRS)
+    batch = model.collator()(CLIPS, TEMPLATES)
     loss = model(**batch).loss
     logits = model(batch["input_ids"], batch["attention_mask"], batch["codes"]).logits
     targets = batch["labels"][:, 1:]
@@ -56,13 +58,13 @@ def test_loss_is_cross_entropy_over_answer_tokens_only(build_model, text_tokeniz
     log_probs = logits[:, :-1].log_softmax(-1)
     by_hand = -log_probs[scored].gather(1, targets[scored][:, None]).mean()
     torch.testing.assert_close(loss, by_hand)
-    answers = sum(len(text_tokenizer(p.text, add_special_tokens=False)["input_ids"]) + 1 for p in PAIRS)
+    answers = sum(len(text_tokenizer(p.text, add_special_tokens=False)["input_ids"]) + 1 for p in CLIPS)
     assert int(scored.sum()) == answers
 
 
 def test_batched_greedy_generation_equals_one_clip_at_a_time(trained):
     model = trained
-    codes = [p.codes for p in PAIRS]
+    codes = [p.codes for p in CLIPS]
     prompt = INSTRUCT.default("m2t").input
     batched = model.generate(codes=codes, prompt=prompt, max_new_tokens=8)
     single = [model.generate(codes=torch.tensor(c), prompt=prompt, max_new_tokens=8) for c in codes]
@@ -74,7 +76,7 @@ def test_every_form_of_one_clip_gives_one_string(trained):
     """A tensor, an array or a list of ints is one clip; a list of lists is a batch; n sequences per clip."""
     import numpy as np
 
-    model, c = trained, PAIRS[1].codes
+    model, c = trained, CLIPS[1].codes
     one = model.generate(codes=torch.tensor(c), max_new_tokens=6)
     assert isinstance(one, str)
     assert model.generate(codes=np.array(c), max_new_tokens=6) == one
@@ -90,7 +92,7 @@ def test_length_limits_of_the_caller_are_kept(trained, monkeypatch):
     seen = []
     generate = trained.llm.generate
     monkeypatch.setattr(trained.llm, "generate", lambda **kw: seen.append(kw) or generate(**kw))
-    codes = torch.tensor(PAIRS[0].codes)
+    codes = torch.tensor(CLIPS[0].codes)
     trained.generate(codes=codes)
     trained.generate(codes=codes, max_length=80)
     trained.generate(codes=codes, generation_config=GenerationConfig(max_new_tokens=3, do_sample=False))
@@ -101,7 +103,7 @@ def test_length_limits_of_the_caller_are_kept(trained, monkeypatch):
 
 def test_a_preallocated_cache_works_in_a_batch(trained):
     """cache_implementation="static" cannot take the shared prompt's cache: the batch is plainly left-padded."""
-    codes = [p.codes for p in PAIRS]
+    codes = [p.codes for p in CLIPS]
     static = trained.generate(codes=codes, max_new_tokens=6, cache_implementation="static")
     assert static == trained.generate(codes=codes, max_new_tokens=6)
 
@@ -114,7 +116,7 @@ def test_bad_motion_and_codes_name_the_field(trained):
         trained.generate(motion=[features])
     with pytest.raises(InvalidInputError, match="at least one clip"):
         trained.generate(motion=[])
-    batch = trained.collator()(PAIRS)
+    batch = trained.collator()(CLIPS, TEMPLATES)
     batch["codes"][0, 0] = 16  # the codebook has 16 codes
     with pytest.raises(InvalidInputError, match="'codes'.*16"):
         trained(**batch)
@@ -124,10 +126,10 @@ def test_shared_prompt_prefix_scores_like_plain_left_padding(trained, monkeypatc
     """The batch reuses one pass over the prompt text before the motion: the scores of every step equal
     those of plain left padding (the prefix computed in every row), for greedy and beam search."""
     model = trained
-    rows = [model.encoder.encode(INSTRUCT.default("m2t").input, p.codes, is_prompt=True) for p in PAIRS]
+    rows = [model.encoder.encode(INSTRUCT.default("m2t").input, p.codes, is_prompt=True) for p in CLIPS]
     prefix = model._shared_prefix_length(rows)
     assert rows[0][prefix] == model.token_ids["placeholder"] and prefix > 3  # chat header + instruction
-    codes = [p.codes for p in PAIRS]
+    codes = [p.codes for p in CLIPS]
     for kwargs in ({}, {"num_beams": 3}):
         gen = {"max_new_tokens": 6, "min_new_tokens": 6, "output_scores": True, "return_dict_in_generate": True,
                **kwargs}
@@ -155,7 +157,7 @@ def test_shared_prefix_stops_at_the_motion_and_leaves_every_row_a_token(build_mo
 
 def test_batched_beam_search_equals_one_clip_at_a_time(trained):
     prompt = INSTRUCT.default("m2t").input
-    codes = [p.codes for p in PAIRS]
+    codes = [p.codes for p in CLIPS]
     batched = trained.generate(codes=codes, prompt=prompt, max_new_tokens=8, num_beams=3)
     assert batched == [trained.generate(codes=torch.tensor(c), prompt=prompt, max_new_tokens=8, num_beams=3)
                        for c in codes]
@@ -176,12 +178,12 @@ def test_generate_tokenises_features_and_joints_with_its_own_tokenizer(build_mod
         model.generate()
 
 
-def overfit(model, pairs, steps):
+def overfit(model, clips, templates, steps):
     model.set_trainable(projector=True, llm=True)
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=1e-2)
-    batch = model.collator()(pairs)
+    batch = model.collator()(clips, templates)
     for _ in range(steps):
         optimizer.zero_grad()
         model(**batch).loss.backward()
@@ -191,13 +193,13 @@ def overfit(model, pairs, steps):
 
 @pytest.fixture(scope="module")
 def trained(build_model):
-    """A projector-mode model overfitted on PAIRS (joint scheme)."""
-    return overfit(build_model(), PAIRS, steps=60)
+    """A projector-mode model overfitted on CLIPS (joint scheme)."""
+    return overfit(build_model(), CLIPS, TEMPLATES, steps=60)
 
 
 def test_trained_model_translates_its_training_pairs(trained):
     model = trained
-    texts = model.generate(codes=[p.codes for p in PAIRS], prompt=INSTRUCT.default("m2t").input,
+    texts = model.generate(codes=[p.codes for p in CLIPS], prompt=INSTRUCT.default("m2t").input,
                            max_new_tokens=12)
     assert texts[:2] == ["thank you", "hello how are you"]
 
@@ -207,7 +209,7 @@ def test_parameter_groups_and_schemes(build_model):
     projector, llm = model.projector_parameters(), model.llm_parameters()
     assert {id(p) for p in projector} | {id(p) for p in llm} == {id(p) for p in model.parameters()}
     assert not {id(p) for p in projector} & {id(p) for p in llm}
-    batch = model.collator()(PAIRS)
+    batch = model.collator()(CLIPS, TEMPLATES)
     for use_projector, use_llm in ((True, False), (False, True), (True, True)):  # mlp, staged step 2, joint
         model.zero_grad(set_to_none=True)
         model.set_trainable(projector=use_projector, llm=use_llm)
@@ -226,7 +228,7 @@ def test_lora_trains_only_adapters_added_rows_and_projector(build_model):
     q_proj = model.llm.get_base_model().model.layers[0].self_attn.q_proj
     assert q_proj.scaling["default"] == pytest.approx(8 / 4 ** 0.5)  # rsLoRA: alpha / sqrt(r)
     frozen = {n: p.detach().clone() for n, p in model.named_parameters() if not p.requires_grad}
-    overfit(model, PAIRS, steps=2)
+    overfit(model, CLIPS, TEMPLATES, steps=2)
     assert all(torch.equal(p, frozen[n]) for n, p in model.named_parameters() if n in frozen)
     model.set_trainable(projector=True, llm=False)
     assert all(n.startswith("projector.") for n, p in model.named_parameters() if p.requires_grad)
@@ -236,10 +238,9 @@ def test_vocab_mode_reads_and_writes_motion(build_model):
     model = build_model(mode="vocab")
     assert model.projector is None and model.projector_parameters() == []
     t2m = INSTRUCT.default("t2m")
-    pairs = [MotionTextPair([7, 0, 15, 3], "my name is sam", template=t2m),
-             MotionTextPair([2, 2, 9], "thank you", template=t2m),
-             MotionTextPair([7, 0, 15, 3], "my name is sam")]
-    overfit(model, pairs, steps=60)
+    clips = [CodedClip("a", (7, 0, 15, 3), "my name is sam"), CodedClip("b", (2, 2, 9), "thank you"),
+             CodedClip("a", (7, 0, 15, 3), "my name is sam")]
+    overfit(model, clips, [t2m, t2m, PRETRAIN_M2T], steps=60)
     codes = model.generate_motion(["my name is sam", "thank you"], max_new_tokens=8)
     assert [c.tolist() for c in codes] == [[7, 0, 15, 3], [2, 2, 9]]
     features = model.motion_tokenizer.decode(codes[0])
@@ -253,10 +254,10 @@ def test_vocab_mode_reads_and_writes_motion(build_model):
 
 def test_alignment_loss_is_infonce_of_pooled_motion_and_answer_embeddings(build_model, text_tokenizer):
     model = build_model()
-    batch = model.collator()(PAIRS)
+    batch = model.collator()(CLIPS, TEMPLATES)
     embeddings, eos = model.llm.get_input_embeddings().weight, text_tokenizer.eos_token_id
     motion, text = [], []
-    for row, pair in enumerate(PAIRS):  # one clip at a time, from the pairs themselves
+    for row, pair in enumerate(CLIPS):  # one clip at a time, from the pairs themselves
         motion.append(model.projector(model.codebook[torch.tensor(pair.codes)]).mean(0))
         words = text_tokenizer(pair.text, add_special_tokens=False)["input_ids"]
         assert eos not in words

@@ -8,10 +8,12 @@ import pytest
 import torch
 
 from lslm.errors import CheckpointMismatchError, InvalidInputError
-from lslm.model import LSLM, LoraSettings, MotionTextPair, TemplateSet
+from lslm.model import LSLM, LoraSettings, TemplateSet
+from lslm.model.collate import PRETRAIN_M2T
+from lslm.tokenizer import CodedClip
 
-PAIRS = [MotionTextPair([3, 1, 4], "thank you", template=TemplateSet.load("instruct").default("m2t")),
-         MotionTextPair([5, 9, 2, 6, 5], "hello how are you")]
+CLIPS = [CodedClip("a", (3, 1, 4), "thank you"), CodedClip("b", (5, 9, 2, 6, 5), "hello how are you")]
+TEMPLATES = [TemplateSet.load("instruct").default("m2t"), PRETRAIN_M2T]
 LORA = LoraSettings(r=4, alpha=8, dropout=0.0)
 
 
@@ -19,7 +21,7 @@ LORA = LoraSettings(r=4, alpha=8, dropout=0.0)
                          ids=["projector", "vocab", "lora", "vocab+lora"])
 def test_round_trip_gives_the_same_logits(build_model, tmp_path, fields):
     model = build_model(base_dir=tmp_path / "base", **fields)
-    batch = model.collator()(PAIRS)
+    batch = model.collator()(CLIPS, TEMPLATES)
     before = model(**batch).logits
     with torch.no_grad():  # move every trainable weight away from its initial value
         for p in model.parameters():
@@ -36,7 +38,7 @@ def test_round_trip_gives_the_same_logits(build_model, tmp_path, fields):
         assert "llm/adapter_model.safetensors" in files and "llm/model.safetensors" not in files
     loaded = LSLM.from_pretrained(tmp_path / "ckpt")
     assert not loaded.training and loaded.token_ids == model.token_ids
-    torch.testing.assert_close(loaded(**loaded.collator()(PAIRS)).logits, trained)
+    torch.testing.assert_close(loaded(**loaded.collator()(CLIPS, TEMPLATES)).logits, trained)
 
 
 def test_changed_special_token_ids_are_refused(build_model, tmp_path):

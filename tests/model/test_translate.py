@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lslm.data.codes import encode_dataset, tokenizer_fingerprint
+from lslm.tokenizer.codes import encode_dataset, tokenizer_fingerprint
 from lslm.errors import InvalidInputError
 from lslm.model import translate
 from lslm.model.translate import DEFAULT_GENERATION, translate_codes, translate_split
@@ -75,7 +75,7 @@ def test_split_uses_the_codes_cache_when_present(model, model_dir, dataset, monk
 
     def no_encoding(*args, **kwargs):
         raise AssertionError("encoded on the fly despite the cache")
-    monkeypatch.setattr("lslm.data.codes.encode_split", no_encoding)
+    monkeypatch.setattr("lslm.tokenizer.codes.encode_split", no_encoding)
     cached = translate_split(model_dir, dataset, "test", batch_size=4, progress=False, max_new_tokens=6)
     assert [{k: r[k] for k in ("id", "prediction", "reference")} for r in cached] == \
         [{k: r[k] for k in ("id", "prediction", "reference")} for r in rows]
@@ -156,7 +156,7 @@ def test_command_line_on_pose_files_and_videos_prints_english(model, model_dir, 
     monkeypatch.setattr("lslm.video.holistic.estimate_video", lambda *a, **k: read_pose(pose))
     assert main(["--model", str(model_dir), str(pose), str(video), "--max-new-tokens", "6", "--no-progress"]) == 0
     printed = capsys.readouterr().out.splitlines()
-    from lslm.data.resample import resample_linear
+    from lslm.motion.resample import resample_linear
 
     lm = read_pose(pose)
     joints = resample_linear(retarget(lm).joints.astype(np.float64), lm.fps, 30.0)  # kleine is 25 fps

@@ -7,7 +7,7 @@ import pytest
 from shared_data import REALDATA, needs
 from signavatars_pickles import write_published_pickle
 
-from lslm.data.codes import encode_dataset, load_codes
+from lslm.tokenizer.codes import encode_dataset, load_codes
 from lslm.recipes.encode import main as encode_main
 from lslm.data.prepare import prepare
 from lslm.model.translate import DEFAULT_GENERATION, translate_split
@@ -47,7 +47,7 @@ def test_encode_dataset_on_raw_files_equals_the_codes_cache(model_dir, raw_and_p
     pkls, data = raw_and_prepared
     tokenizer_dir = model_dir / "tokenizer"
     encode_dataset(tokenizer_dir, data, ["test"], progress=False)
-    cached = {c.id: c.codes.tolist() for c in load_codes(data, tokenizer_dir, "test")}
+    cached = {c.id: list(c.codes) for c in load_codes(data, tokenizer_dir, "test")}
     np.save(tmp_path / "bad.npy", np.zeros((4, 22, 3)))
     out = tmp_path / "codes.jsonl"
     assert encode_main(["--tokenizer", str(tokenizer_dir), "--inputs", *map(str, pkls), str(tmp_path / "bad.npy"),

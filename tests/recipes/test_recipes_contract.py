@@ -55,6 +55,32 @@ def test_every_runnable_module_is_a_recipe():
     assert argparse_users == []
 
 
+# The stage packages from the bottom up: each imports only those before it (and the shared modules at the
+# top of lslm: errors, checks, atomic, lazy, devices, assets, model_folder, and the training toolbox).
+LAYERS = ("motion", "video", "data", "tokenizer", "model", "eval", "viz")
+TOOLBOX = ("training",)
+
+
+def _lslm_imports(path: Path) -> set[str]:
+    """The lslm packages (second name component) a module imports, type-checking imports included."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    names += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module and not n.level]
+    return {n.split(".")[1] for n in names if n.startswith("lslm.") and n.count(".") >= 1}
+
+
+def test_stage_packages_import_only_the_layers_below():
+    upward = []
+    for layer, stage in enumerate(LAYERS):
+        allowed = set(LAYERS[:layer + 1]) | set(TOOLBOX)
+        for path in (REPO / "lslm" / stage).rglob("*.py"):
+            bad = {n for n in _lslm_imports(path) if n in (*LAYERS, *TOOLBOX, "recipes", "app") and n not in allowed}
+            upward += [f"{path.relative_to(REPO)} -> lslm.{n}" for n in sorted(bad)]
+    for path in (REPO / "lslm" / "training").rglob("*.py"):  # the toolbox sits below every stage
+        upward += [f"{path.relative_to(REPO)} -> lslm.{n}" for n in sorted(_lslm_imports(path) & {*LAYERS, "recipes"})]
+    assert upward == []
+
+
 def test_importing_a_recipe_and_its_help_load_no_heavy_library():
     """What `import lslm.recipes.X; X.main(["--help"])` pulls in, in a fresh interpreter."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}

@@ -13,7 +13,7 @@ from lslm_fixtures import TINY_YAML, save_tiny_llm, save_tiny_motion_tokenizer
 
 import lslm.recipes.ablate
 import lslm.recipes.pretrain
-from lslm.data.codes import encode_dataset
+from lslm.tokenizer.codes import encode_dataset
 from lslm.errors import InvalidInputError
 from lslm.eval.text import score
 from lslm.training import read_metrics

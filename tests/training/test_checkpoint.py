@@ -8,15 +8,8 @@ import pytest
 import torch
 
 from lslm.errors import InvalidInputError
-from lslm.training.checkpoint import (
-    CheckpointManager,
-    TrainingState,
-    load_training_state,
-    rng_state,
-    save_training_state,
-    set_rng_state,
-    write_dir_atomic,
-)
+from lslm.training.checkpoint import CheckpointManager, TrainingState, load_training_state, rng_state, save_training_state, set_rng_state
+from lslm.atomic import write_dir_atomic
 from lslm.training.logging import MetricsLogger, read_metrics
 
 

@@ -12,7 +12,7 @@ import torch
 from lslm_fixtures import REPO, pretrain, save_tiny_llm, save_tiny_motion_tokenizer, tiny_args
 
 from lslm.errors import ConfigError
-from lslm.model import LSLM, MotionTextPair, TemplateSet
+from lslm.model import LSLM, TemplateSet
 from lslm.training import read_metrics
 from lslm.training.deepspeed_config import fill_deepspeed_config
 from lslm.recipes.pretrain import LSLMDataConfig, load_clips
@@ -99,7 +99,7 @@ def test_zero3_saves_full_weights_and_resumes(tiny):
                           model.motion_tokenizer)
     total = tokens = 0.0
     for i in range(0, len(clips), 1):  # micro-batches of 1, as the run validated
-        batch = model.collator()([MotionTextPair(c.codes, c.text, c.gloss, template) for c in clips[i:i + 1]])
+        batch = model.collator()(clips[i:i + 1], template)
         n = int((batch["labels"][:, 1:] != -100).sum())
         with torch.no_grad():
             total += float(model(**batch).loss) * n

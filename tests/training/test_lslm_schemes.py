@@ -16,7 +16,8 @@ from lslm.training import read_metrics
 from lslm.training.checkpoint import seed_all
 from lslm.training.config import load_config
 from lslm.training.distributed import DistInfo
-from lslm.recipes.pretrain import Clip, LSLMRunConfig, PairStream, build_model
+from lslm.recipes.pretrain import LSLMRunConfig, PairStream, build_model
+from lslm.tokenizer import CodedClip
 from lslm.training.engine import micro_batches
 
 
@@ -128,17 +129,17 @@ def test_config_errors(tiny, extra, message):
 
 
 def test_pair_stream_epochs_templates_and_sharding():
-    clips = [Clip(str(i), tuple(range(1 + i % 5)), f"text {i}", None) for i in range(23)]
+    clips = [CodedClip(str(i), tuple(range(1 + i % 5)), f"text {i}") for i in range(23)]
     templates = TemplateSet.load("instruct")
     stream = PairStream(clips, ["m2t"], templates, global_batch=4, seed=3, length_of=lambda t: len(t.split()))
     assert stream.per_epoch == 5  # 23 // 4: the incomplete batch is left out
     epoch = [p for step in range(5) for p in stream.batch(step)]
-    assert len({p.text for p in epoch}) == 20  # each clip at most once per epoch
+    assert len({clip.text for clip, _ in epoch}) == 20  # each clip at most once per epoch
     held_out = {t.input for t in templates.templates("m2t", held_out=True)}
-    used = {p.template.input for step in range(40) for p in stream.batch(step)}
+    used = {template.input for step in range(40) for _, template in stream.batch(step)}
     assert not used & held_out and len(used) > 10
     again = PairStream(clips, ["m2t"], templates, 4, 3, lambda t: len(t.split()))
-    assert [(p.text, p.template) for p in again.batch(7)] == [(p.text, p.template) for p in stream.batch(7)]
+    assert again.batch(7) == stream.batch(7)
     # two processes with micro-batch 1 see, together and in order, what one process sees in two micro-batches
     pairs = stream.batch(2)
     one = micro_batches(pairs, DistInfo(0, 1, 0, torch.device("cpu")), 2)
@@ -150,7 +151,7 @@ def test_pair_stream_epochs_templates_and_sharding():
 def test_codes_come_from_the_cache_when_there_is_one(tiny, tmp_path, monkeypatch):
     """With the dataset's codes cached for the tokenizer, training reads them and encodes nothing; the codes
     are those of encoding each clip."""
-    from lslm.data.codes import encode_dataset
+    from lslm.tokenizer.codes import encode_dataset
     from lslm.tokenizer import Tokenizer
     from lslm.recipes.pretrain import LSLMDataConfig, load_clips
 
@@ -164,7 +165,7 @@ def test_codes_come_from_the_cache_when_there_is_one(tiny, tmp_path, monkeypatch
 
     def no_encoding(*args, **kwargs):
         raise AssertionError("encoded on the fly despite the cache")
-    monkeypatch.setattr("lslm.data.codes.encode_split", no_encoding)
+    monkeypatch.setattr("lslm.tokenizer.codes.encode_split", no_encoding)
     cached, _ = load_clips(LSLMDataConfig(root=str(data)), "train", tiny["tokenizer"], tokenizer)
     assert cached == fresh
     run = pretrain(["--scheme", "mlp", *tiny_args(tiny["llm"], tiny["tokenizer"], data, tmp_path / "run",

@@ -86,7 +86,7 @@ def test_bad_input_is_a_typed_error(model_file, mesh, tmp_path):
 
 
 def test_mesh_recipe_takes_parameter_clips_and_joint_files(model_file, motion, tmp_path):
-    from lslm.data.manifest import atomic_save_npz
+    from lslm.atomic import atomic_save_npz
     from lslm.recipes.mesh import MeshConfig, main, run
 
     params, joints = motion

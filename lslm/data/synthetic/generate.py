@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lslm.data.manifest import atomic_save_npz as save_npz
-from lslm.data.manifest import atomic_write_text
+from lslm.atomic import atomic_save_npz as save_npz
+from lslm.atomic import atomic_write_text
 from lslm.data.synthetic.grammar import RULE_WEIGHTS, RULES, Sentence, random_sentence
 from lslm.data.synthetic.lexicon import (
     HANDSHAPES,

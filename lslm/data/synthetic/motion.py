@@ -22,6 +22,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from lslm.data.synthetic.lexicon import HANDSHAPES, LOCATIONS, ORIENTATIONS, Sign
 from lslm.motion import Skeleton
+from lslm.motion.kinematics import rest_positions
 
 FPS = 30
 # Joint indices (lslm.motion.skeleton's SMPL-X 52-joint order).
@@ -59,15 +60,6 @@ def sample_signer(rng: np.random.Generator, name: str, rest: Skeleton) -> Signer
     return Signer(name, rest.offsets * scale[:, None], speed=float(rng.uniform(0.85, 1.2)),
                   amplitude=float(rng.uniform(0.8, 1.2)), noise=float(rng.uniform(0.004, 0.012)),
                   sway=float(rng.uniform(0.01, 0.03)), idle_hand=str(rng.choice(["down", "waist"])))
-
-
-def rest_positions(offsets: np.ndarray) -> np.ndarray:
-    """Joint positions (52, 3) of the rest pose (all rotations identity)."""
-    parents = Skeleton.smplx52().parents
-    pos = np.zeros_like(offsets)
-    for j in range(1, len(parents)):
-        pos[j] = pos[parents[j]] + offsets[j]
-    return pos
 
 
 def _min_jerk(s: np.ndarray) -> np.ndarray:

@@ -38,7 +38,8 @@ import torch
 from safetensors.torch import save as safetensors_bytes
 
 from lslm.checks import check_file_name, check_int, read_json
-from lslm.data.manifest import atomic_write_bytes, atomic_write_text, read_manifest
+from lslm.data.manifest import read_manifest
+from lslm.atomic import atomic_write_bytes, atomic_write_text
 from lslm.devices import resolve_device
 from lslm.errors import InvalidInputError, LslmError
 from lslm.model_folder import load_safetensors
@@ -55,13 +56,14 @@ INDEX_NAME = "index.json"
 BUILD_COMMAND = "python tools/encode_dataset.py --tokenizer TOKENIZER_DIR --data {data} --splits {split}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class CodedClip:
-    """One clip of a split as the LLM sees it: codes (L,) long, its English text and gloss."""
+    """One clip as the LLM sees it, the same record from the codes cache to the collator: its motion codes
+    (L,), its English text and its gloss."""
 
     id: str
-    codes: torch.Tensor
-    text: str
+    codes: tuple[int, ...]
+    text: str = ""
     gloss: str | None = None
 
 
@@ -117,17 +119,18 @@ def cache_dir(data_dir: str | os.PathLike, fingerprint: str) -> Path:
 
 @torch.inference_mode()
 def encode_split(tokenizer: Tokenizer, data_dir: str | os.PathLike, split: str, batch_size: int = 64,
-                 progress: bool = True) -> tuple[dict[str, torch.Tensor], list[dict]]:
+                 progress: bool = True, records: list[dict] | None = None) -> tuple[dict[str, torch.Tensor], list[dict]]:
     """Encode one split's raw features: ({id: codes (L,) long}, skipped [{id, error, message}]).
 
     Clips are batched by length (the tokenizer encodes each clip at its own length, so batching does
     not change the codes); a clip that cannot be read or is shorter than one code is skipped and listed.
+    `records`: the split's manifest rows when the caller has read them already.
     """
     from tqdm.auto import tqdm
 
     from lslm.data.dataset import MotionDataset
 
-    dataset = MotionDataset(data_dir, split, normalize=False)
+    dataset = MotionDataset(data_dir, split, normalize=False, records=records)
     order = sorted(range(len(dataset)), key=lambda i: dataset.records[i]["frames"])
     codes, skipped = {}, []
     bar = tqdm(total=len(order), desc=f"encode {split}", unit="clip", disable=not progress)
@@ -203,11 +206,9 @@ def encode_dataset(tokenizer_dir: str | os.PathLike, data_dir: str | os.PathLike
     return summary
 
 
-def load_codes(data_dir: str | os.PathLike, tokenizer: str | os.PathLike, split: str) -> list[CodedClip]:
-    """The cached codes of one split in manifest order (clips the encoder skipped are left out; they are
-    listed in index.json). `tokenizer`: the tokenizer folder, or its fingerprint."""
-    data_dir = Path(data_dir)
-    fingerprint = tokenizer_fingerprint(tokenizer) if Path(tokenizer).is_dir() else str(tokenizer)
+def _cached_codes(data_dir: Path, fingerprint: str, split: str, manifest_hash: str) -> dict[str, tuple[int, ...]]:
+    """{id: codes} of one split from the codes cache of the tokenizer `fingerprint`; a missing, stale or
+    malformed cache is an InvalidInputError naming its file and the command that rebuilds it."""
     out = cache_dir(data_dir, fingerprint)
     index = _read_index(out / INDEX_NAME)
     build = BUILD_COMMAND.format(data=data_dir, split=split)
@@ -215,47 +216,58 @@ def load_codes(data_dir: str | os.PathLike, tokenizer: str | os.PathLike, split:
         raise InvalidInputError(out / INDEX_NAME, f"split {split!r}",
                                 f"codes cached for tokenizer {fingerprint} (build them with: {build})", got="missing")
     entry = index["splits"][split]
-    rows, manifest_hash = _split_rows(data_dir, split)
     if entry["manifest_sha256"] != manifest_hash:
         raise InvalidInputError(out / INDEX_NAME, f"split {split!r}",
                                 f"codes of the current manifest (it changed since they were cached; rebuild: {build})",
                                 got="stale")
     codes_path = out / entry["file"]
-    tensors = load_safetensors(codes_path)
-    flat = tensors.get("codes")
+    flat = load_safetensors(codes_path).get("codes")
     if flat is None or flat.dim() != 1 or flat.is_floating_point() or flat.dtype == torch.bool:
         raise InvalidInputError(codes_path, "codes", "an integer tensor (N,)",
                                 got="missing" if flat is None else f"{flat.dtype} {tuple(flat.shape)}")
-    flat = flat.long()
     size = index.get("tokenizer", {}).get("codebook_size") if isinstance(index.get("tokenizer"), dict) else None
     if len(flat) and (int(flat.min()) < 0 or (isinstance(size, int) and int(flat.max()) >= size)):
         raise InvalidInputError(codes_path, "codes", f"codes in [0, {size})", got=f"[{int(flat.min())}, {int(flat.max())}]")
     if any(offset + length > len(flat) or length == 0 for offset, length in entry["clips"].values()):
         raise InvalidInputError(out / INDEX_NAME, f"splits.{split}.clips", f"non-empty spans of the {len(flat)} codes "
                                 f"in {entry['file']}", got="a span past the end")
-    clips = []
-    for row in rows:
-        if row["id"] in entry["clips"]:
-            offset, length = entry["clips"][row["id"]]
-            clips.append(CodedClip(row["id"], flat[offset:offset + length], row.get("text", ""), row.get("gloss")))
-    return clips
+    values = flat.tolist()
+    return {clip_id: tuple(values[offset:offset + length]) for clip_id, (offset, length) in entry["clips"].items()}
+
+
+def _clips(rows: list[dict], codes: dict[str, Sequence[int]]) -> dict[str, CodedClip]:
+    """{id: CodedClip} of the rows that have codes, in manifest order."""
+    return {r["id"]: CodedClip(r["id"], tuple(codes[r["id"]]), r.get("text", ""), r.get("gloss"))
+            for r in rows if r["id"] in codes}
+
+
+def load_codes(data_dir: str | os.PathLike, tokenizer: str | os.PathLike, split: str) -> list[CodedClip]:
+    """The cached codes of one split in manifest order (clips the encoder skipped are left out; they are
+    listed in index.json). `tokenizer`: the tokenizer folder, or its fingerprint."""
+    data_dir = Path(data_dir)
+    fingerprint = tokenizer_fingerprint(tokenizer) if Path(tokenizer).is_dir() else str(tokenizer)
+    rows, manifest_hash = _split_rows(data_dir, split)
+    return list(_clips(rows, _cached_codes(data_dir, fingerprint, split, manifest_hash)).values())
 
 
 def split_codes(data_dir: str | os.PathLike, split: str, tokenizer_dir: str | os.PathLike, tokenizer: Tokenizer,
-                progress: bool = True) -> tuple[list[dict], dict[str, torch.Tensor], dict[str, str]]:
-    """(manifest rows, {id: codes (L,) long}, {id: why it has none}) of a split: from the codes cache of
-    the tokenizer saved in `tokenizer_dir` when there is a current one, else encoded now with `tokenizer`
-    (the same tokenizer, loaded)."""
-    rows = [r for r in read_manifest(Path(data_dir) / "manifest.jsonl") if r["split"] == split]
+                progress: bool = True) -> tuple[list[dict], dict[str, CodedClip], dict[str, str]]:
+    """(manifest rows, {id: CodedClip} in manifest order, {id: why it has none}) of a split: the codes from
+    the codes cache of the tokenizer saved in `tokenizer_dir` when there is a current one, else encoded now
+    with `tokenizer` (the same tokenizer, loaded). The manifest is read, and the tokenizer hashed, once."""
+    data_dir = Path(data_dir)
+    rows, manifest_hash = _split_rows(data_dir, split)
+    fingerprint = tokenizer_fingerprint(tokenizer_dir)
     try:
-        codes = {c.id: c.codes for c in load_codes(data_dir, tokenizer_dir, split)}
-        index = cache_dir(data_dir, tokenizer_fingerprint(tokenizer_dir)) / INDEX_NAME
+        codes = _cached_codes(data_dir, fingerprint, split, manifest_hash)
+        index = cache_dir(data_dir, fingerprint) / INDEX_NAME
         errors = {r["id"]: f"skipped when the codes were cached (see {index})" for r in rows if r["id"] not in codes}
     except InvalidInputError as e:
         print(f"note: no usable codes cache ({e}); encoding the {split} split now", file=sys.stderr)
-        codes, skipped = encode_split(tokenizer, data_dir, split, progress=progress)
+        encoded, skipped = encode_split(tokenizer, data_dir, split, progress=progress, records=rows)
+        codes = {clip_id: c.tolist() for clip_id, c in encoded.items()}
         errors = {s["id"]: s["message"] for s in skipped}
-    return rows, codes, errors
+    return rows, _clips(rows, codes), errors
 
 
 # ---- raw motion files ---------------------------------------------------------------------------
@@ -266,9 +278,9 @@ def motion_file_codes(path: str | os.PathLike, tokenizer: Tokenizer, fps: float 
     `prepare_dataset` takes, on the tokenizer's frame rate, skeleton and compat flag); `fmt` is detected
     when None, `fps` is the file's frame rate (default: the format's), `convert` holds the other
     `ConvertOptions` (translation policy, SMPL-X model, ...). Bad files raise InvalidInputError."""
-    from lslm.data.convert import file_features, options_for
+    from lslm.data.convert import file_features
 
-    features = file_features(path, options_for(tokenizer, **(convert or {})), fmt, fps,
+    features = file_features(path, tokenizer.convert_options(**(convert or {})), fmt, fps,
                              feature_dim=tokenizer.config.feature_dim)  # (T − 1, D)
     return features_codes(features, tokenizer, path)
 
