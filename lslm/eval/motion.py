@@ -104,9 +104,9 @@ def codebook_usage(codes: Any, num_codes: int) -> float:
 
 def perplexity(codes: Any, num_codes: int) -> float:
     """exp(entropy) of the code histogram: equals the number of codes used when usage is uniform."""
-    counts = _code_counts(codes, num_codes)
-    p = counts[counts > 0] / counts.sum()
-    return float(torch.exp(-(p * p.log()).sum()))
+    from lslm.tokenizer.quantizer import code_perplexity
+
+    return float(code_perplexity(_code_counts(codes, num_codes)))
 
 
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,

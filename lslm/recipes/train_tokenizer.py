@@ -306,6 +306,7 @@ def _validate(model: VQVAE, val_set: MotionDataset, cfg: VQVAERunConfig, info: D
     from lslm.eval.motion import mpjpe, pa_mpjpe
     from lslm.motion import features_to_joints
     from lslm.tokenizer import vqvae_loss
+    from lslm.tokenizer.quantizer import code_perplexity
     from lslm.training.distributed import all_reduce_sum
 
     model.eval()
@@ -328,8 +329,7 @@ def _validate(model: VQVAE, val_set: MotionDataset, cfg: VQVAERunConfig, info: D
     totals, codes = all_reduce_sum(totals.to(info.device)).cpu(), all_reduce_sum(codes.to(info.device)).cpu()
     if totals[3] == 0:
         return {}
-    p = codes / codes.sum()
-    perplexity = torch.exp(-(p * p.clamp_min(1e-12).log()).sum())
+    perplexity = code_perplexity(codes)
     recon, joint_error, pa_error = (totals[:3] / totals[3]).tolist()
     return {"recon": recon, "mpjpe": joint_error, "pa_mpjpe": pa_error, "perplexity": float(perplexity),
             "codes_used": int((codes > 0).sum())}
