@@ -23,8 +23,8 @@ from typing import Any, Callable
 LSLM_CONFIG = "configs/lslm/synthetic.yaml"
 SIZES = {
     "tiny": {"corpus": "tiny", "renders": 2,
-             "tokenizer": ("configs/tokenizer/synthetic.yaml", ["train.max_steps=80", "train.val_every=40",
-                                                                "train.save_every=80"]),
+             "tokenizer": ("configs/tokenizer/synthetic.yaml", ["model.codebook_size=256", "train.max_steps=80",
+                                                                "train.val_every=40", "train.save_every=80"]),
              "evaluator": ("configs/eval/evaluator.yaml", ["train.max_steps=50"]),
              "base_lm": {"steps": 150},
              "pretrain": (LSLM_CONFIG, ["train.max_steps=40", "train.batch_size=8", "train.val_every=0",
@@ -35,7 +35,7 @@ SIZES = {
     "default": {"corpus": "default", "renders": 4,
                 "tokenizer": ("configs/tokenizer/synthetic.yaml", []),
                 "evaluator": ("configs/eval/evaluator.yaml", []),
-                "base_lm": {},
+                "base_lm": {"grammar_sentences": 20000},  # more English than the training sentences (issue 16)
                 "pretrain": (LSLM_CONFIG, ["train.max_steps=1000"]),
                 "instruct": (LSLM_CONFIG, []),
                 "diagnose": ["progress=false"]},
