@@ -22,6 +22,7 @@ import torch
 from scipy import linalg
 
 from lslm.errors import InvalidInputError
+from lslm.tokenizer.quantizer import code_perplexity
 
 
 def _joints(pred: Any, gt: Any, lengths: Sequence[int] | torch.Tensor | None
@@ -104,8 +105,6 @@ def codebook_usage(codes: Any, num_codes: int) -> float:
 
 def perplexity(codes: Any, num_codes: int) -> float:
     """exp(entropy) of the code histogram: equals the number of codes used when usage is uniform."""
-    from lslm.tokenizer.quantizer import code_perplexity
-
     return float(code_perplexity(_code_counts(codes, num_codes)))
 
 

@@ -96,3 +96,31 @@ def test_missing_and_stale_cache_say_how_to_build(tmp_path, dataset):
         load_codes(dataset, tok, "test")
     assert encode_dataset(tok, dataset, ["test"], progress=False)["splits"]["test"]["status"] == "encoded"
     assert [c.id for c in load_codes(dataset, tok, "test")] == ["t1"]
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_split_codes_reads_the_manifest_and_hashes_the_tokenizer_once(tmp_path, dataset, monkeypatch, cached):
+    """From the cache or encoded now, a split's codes cost one manifest read and one tokenizer hash, and
+    both paths give the same clips."""
+    import lslm.data.dataset
+    import lslm.tokenizer.codes as codes_module
+
+    tok = save_tokenizer(tmp_path / "tok", seed=0)
+    tokenizer = Tokenizer.from_pretrained(tok)
+    if cached:
+        encode_dataset(tok, dataset, ["train"], progress=False)
+    calls = {"manifest": 0, "hash": 0}
+
+    def counted(name, original):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return original(*args, **kwargs)
+        return wrapper
+    monkeypatch.setattr(codes_module, "read_manifest", counted("manifest", codes_module.read_manifest))
+    monkeypatch.setattr(lslm.data.dataset, "read_manifest", counted("manifest", lslm.data.dataset.read_manifest))
+    monkeypatch.setattr(codes_module, "tokenizer_fingerprint", counted("hash", codes_module.tokenizer_fingerprint))
+    rows, clips, errors = codes_module.split_codes(dataset, "train", tok, tokenizer, progress=False)
+    assert calls == {"manifest": 1, "hash": 1}
+    assert [r["id"] for r in rows] == [c for c, _, s in CLIPS if s == "train"]
+    assert list(clips) == ["a", "b", "c", "d"] and list(errors) == ["short"]
+    assert list(clips["c"].codes) == expected_codes(tok, dataset, "c").tolist()
