@@ -31,9 +31,9 @@ def test_tiny_demo_runs_every_stage(tmp_path, in_repo):
     predictions = [json.loads(line) for line in (out / translation["predictions"]).read_text().splitlines()]
     assert len(predictions) == 8 and all(p["reference"] for p in predictions)
     diagnose = results["diagnose"]
-    assert diagnose["m2g"]["test"]["wer"] >= 0 and set(diagnose["m2g"]) == set(diagnose["m2t"]) == {"train", "test"}
+    assert diagnose["m2g"] == {} and set(diagnose["m2t"]) == {"train", "test"}  # the demo trains m2t only
     assert diagnose["m2t"]["test"]["bleu4"] == pytest.approx(translation["bleu4"])  # the same model, the same split
-    assert set(diagnose["per_signer"]) == {"S11", "S12"} and "ceiling" not in diagnose
+    assert "per_signer" not in diagnose and "ceiling" not in diagnose
     assert json.loads((out / "results.json").read_text()) == results
     production = results["production"]
     for name in ("reference", "produced", "reconstruction", "other_sentence"):

@@ -14,7 +14,8 @@ Each part runs when its input is given, and writes its figures under its own key
     ceiling    (llm)        the base LM trained gloss → English for the instruction-tuning budget
                             (lslm.eval.ceiling), translating the true glosses of `splits`
     model      (model)      the trained LSLM read with the m2t prompt (BLEU …) and the m2g prompt (gloss
-                            WER …) on `splits`; m2g is meaningful for a model trained with data.tasks m2g
+                            WER …) on `splits`; m2g only for a model trained on it (data.tasks of the
+                            run's config.yaml next to RUN/final; read when that file is absent)
 
 The train split is scored on its first `train_clips` clips: the train figure against the test figure is
 what is memorised against what generalises to unseen signers and sentences.
@@ -123,6 +124,13 @@ def run_ceiling(cfg: DiagnoseConfig, out: Path) -> dict:
                                   for split in (*cfg.splits, "val") if split != "train"}}
     print(f"text-only loss: {results['text_only_loss']}", flush=True)
     pairs = [(r["gloss"], r["text"]) for r in _split_rows(cfg.data, "train") if r.get("gloss")]
+    if cfg.ceiling.grammar_sentences:
+        from lslm.data import read_manifest
+        from lslm.data.synthetic.generate import grammar_sentences_for
+
+        rows = read_manifest(Path(cfg.data) / "manifest.jsonl")
+        pairs += [(" ".join(s.gloss), s.text) for s in grammar_sentences_for(
+            rows, "train", cfg.ceiling.grammar_sentences, cfg.ceiling.seed)]
     translator = train_gloss_translator(cfg.llm, pairs, cfg.ceiling, progress=cfg.progress)
     for split in cfg.splits:
         rows = [r for r in _split_rows(cfg.data, split, _limit(cfg, split)) if r.get("gloss")]
@@ -137,8 +145,21 @@ def run_ceiling(cfg: DiagnoseConfig, out: Path) -> dict:
     return results
 
 
+def trained_tasks(model_dir: str | Path) -> list[str] | None:
+    """The `data.tasks` a model folder (RUN/final, RUN/step_N) was trained on, from the run's config.yaml
+    beside it; None when there is none (a model saved by hand, a copied folder)."""
+    from omegaconf import OmegaConf
+
+    path = Path(model_dir).parent / "config.yaml"
+    if not path.is_file():
+        return None
+    tasks = OmegaConf.select(OmegaConf.load(path), "data.tasks")
+    return None if tasks is None else [str(t) for t in tasks]
+
+
 def run_model(cfg: DiagnoseConfig, out: Path, lexicon: dict | None) -> dict:
-    """{"m2t": {split: translation scores}, "m2g": {split: gloss scores}} of a trained LSLM."""
+    """{"m2t": {split: translation scores}, "m2g": {split: gloss scores}} of a trained LSLM; "m2g" stays
+    empty, with a "note", for a model whose run never trained on m2g (its gloss reading would be noise)."""
     from lslm.cpu_memory import keep_freed_memory
     from lslm.tokenizer.codes import split_codes
     from lslm.eval.recognition import score_glosses
@@ -150,6 +171,10 @@ def run_model(cfg: DiagnoseConfig, out: Path, lexicon: dict | None) -> dict:
     model = LSLM.from_pretrained(cfg.model)
     m2g_prompt = TemplateSet.load("instruct").default("m2g").input
     results: dict = {"m2t": {}, "m2g": {}}
+    tasks = trained_tasks(cfg.model)
+    read_glosses = model.config.prompt is not None and (tasks is None or "m2g" in tasks)
+    if tasks is not None and "m2g" not in tasks:
+        results["note"] = f"m2g not read: the model was trained on data.tasks {tasks}"
     for split in cfg.splits:
         rows, clips, _ = split_codes(cfg.data, split, Path(cfg.model) / "tokenizer", model.motion_tokenizer, False)
         if not rows:
@@ -164,7 +189,7 @@ def run_model(cfg: DiagnoseConfig, out: Path, lexicon: dict | None) -> dict:
         _write_jsonl(out / f"model_m2t_{split}.jsonl", [{"id": r["id"], "prediction": p, "reference": r["text"]}
                                                         for r, p in zip(rows, english)])
         gloss_rows = [(r, c) for r, c in zip(rows, clip_codes) if r.get("gloss")]
-        if model.config.prompt is None or not gloss_rows:  # a pretraining-format model has no m2g prompt
+        if not read_glosses or not gloss_rows:  # a pretraining-format model has no m2g prompt
             continue
         glosses = translate_codes(model, [c for _, c in gloss_rows], prompt=m2g_prompt, progress=False,
                                   max_new_tokens=cfg.max_new_tokens)

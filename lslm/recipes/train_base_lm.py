@@ -42,10 +42,9 @@ def corpus(config: TrainBaseLMConfig) -> tuple[list[str], list[tuple[str, str]]]
     texts = [r["text"] for r in train]
     pairs = [(r["gloss"], r["text"]) for r in train if r.get("gloss")] if cfg.gloss_task else []
     if cfg.grammar_sentences:
-        from lslm.data.synthetic.generate import grammar_sentences
+        from lslm.data.synthetic.generate import grammar_sentences_for
 
-        unseen = {v for r in rows if r["split"] != config.split for v in (r.get("text"), r.get("gloss")) if v}
-        extra = grammar_sentences(cfg.grammar_sentences, cfg.seed, exclude=unseen)
+        extra = grammar_sentences_for(rows, config.split, cfg.grammar_sentences, cfg.seed)
         texts += [s.text for s in extra]
         pairs += [(" ".join(s.gloss), s.text) for s in extra] if cfg.gloss_task else []
     return texts, pairs

@@ -89,4 +89,31 @@ def test_diagnose_end_to_end(synthetic_tiny, base_lm, tmp_path):
     assert results["ceiling"]["test"]["bleu4"] == score([r["prediction"] for r in ceiling],
                                                         [r["reference"] for r in ceiling]).corpus["bleu4"]
     assert results["model"]["m2t"]["train"]["wer"] is not None and results["model"]["m2g"]["test"]["clips"] == 8
+    # a model whose run config says it never trained on m2g: its gloss reading is left out, with a note
+    (tmp_path / "config.yaml").write_text("data:\n  tasks: [m2t]\n")
+    assert main([f"data={synthetic_tiny}", f"out={tmp_path / 'm2t_only'}", f"model={tmp_path / 'model'}",
+                 "train_clips=4", "max_new_tokens=4", "progress=false"]) == 0
+    m2t_only = json.loads((tmp_path / "m2t_only" / "results.json").read_text())["model"]
+    assert m2t_only["m2g"] == {} and set(m2t_only["m2t"]) == {"train", "test"} and "['m2t']" in m2t_only["note"]
     assert main([f"data={synthetic_tiny}", f"out={out}"]) == 2  # nothing to diagnose
+
+
+def test_ceiling_with_grammar_pairs_never_sees_another_split(synthetic_tiny, base_lm, tmp_path, monkeypatch):
+    import lslm.eval.ceiling as ceiling
+    from lslm.data import read_manifest
+    from lslm.recipes.diagnose import DiagnoseConfig, run_ceiling
+
+    seen = {}
+
+    def fake_train(llm, pairs, cfg, progress=True):
+        seen["pairs"] = list(pairs)
+        return train_gloss_translator(llm, pairs[:2], CeilingConfig(steps=1), progress=False)
+    monkeypatch.setattr(ceiling, "train_gloss_translator", fake_train)
+    rows = read_manifest(synthetic_tiny / "manifest.jsonl")
+    train = [(r["gloss"], r["text"]) for r in rows if r["split"] == "train" and r.get("gloss")]
+    cfg = DiagnoseConfig(data=str(synthetic_tiny), out=str(tmp_path), llm=str(base_lm), splits=("test",),
+                         ceiling=CeilingConfig(grammar_sentences=30), max_new_tokens=2, progress=False)
+    run_ceiling(cfg, tmp_path)
+    assert len(seen["pairs"]) == len(train) + 30 and seen["pairs"][:len(train)] == train
+    unseen = {v for r in rows if r["split"] != "train" for v in (r["text"], r["gloss"])}
+    assert not unseen & {v for pair in seen["pairs"][len(train):] for v in pair}  # val/test stay unseen

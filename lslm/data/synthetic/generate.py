@@ -80,6 +80,13 @@ def grammar_sentences(count: int, seed: int, exclude: Iterable[str] = ()) -> lis
     raise RuntimeError(f"the grammar gave only {len(out)} new distinct sentences in {count * 20} draws")
 
 
+def grammar_sentences_for(rows: Iterable[dict], split: str, count: int, seed: int) -> list[Sentence]:
+    """`count` grammar sentences to train on beside the `split` clips of a manifest (`rows`): none is
+    the English text or the gloss of a clip of any other split, which must stay unseen."""
+    unseen = {v for r in rows if r["split"] != split for v in (r.get("text"), r.get("gloss")) if v}
+    return grammar_sentences(count, seed, exclude=unseen)
+
+
 def split_sentences(rng: np.random.Generator, counts: dict[str, int],
                     vocabulary: list[str]) -> dict[str, list[Sentence]]:
     """Train sentences first (covering as much of the vocabulary as they can), then val and test
