@@ -26,8 +26,8 @@ class CeilingConfig:
     2500 steps of 16, LLM rate 1e-3, 100 warm-up steps, cosine.
 
     grammar_sentences: gloss → English pairs drawn from the synthetic grammar (never a sentence or gloss of
-    another split) added to the train split's pairs, so that the LM learns the grammar's mapping rather
-    than memorising the training sentences: the ceiling of a reader that recognises every sign."""
+    another split) added to the train split's pairs, so that the LM cannot just memorise the training
+    sentences (docs/diagnose.md: on the synthetic corpus it then memorises less but reads no better)."""
 
     steps: int = 2500
     batch_size: int = 16

@@ -148,13 +148,18 @@ def run_ceiling(cfg: DiagnoseConfig, out: Path) -> dict:
 def trained_tasks(model_dir: str | Path) -> list[str] | None:
     """The `data.tasks` a model folder (RUN/final, RUN/step_N) was trained on, from the run's config.yaml
     beside it; None when there is none (a model saved by hand, a copied folder)."""
+    import yaml
     from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
 
     path = Path(model_dir).parent / "config.yaml"
     if not path.is_file():
         return None
-    tasks = OmegaConf.select(OmegaConf.load(path), "data.tasks")
-    return None if tasks is None else [str(t) for t in tasks]
+    try:
+        tasks = OmegaConf.select(OmegaConf.load(path), "data.tasks")
+        return None if tasks is None else [str(t) for t in tasks]
+    except (OmegaConfBaseException, yaml.YAMLError, ValueError, TypeError) as e:  # unreadable YAML, tasks not a list
+        raise InvalidInputError(path, "data.tasks", "a list of task names in a readable run config", got=str(e)) from e
 
 
 def run_model(cfg: DiagnoseConfig, out: Path, lexicon: dict | None) -> dict:

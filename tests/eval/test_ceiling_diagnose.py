@@ -95,6 +95,9 @@ def test_diagnose_end_to_end(synthetic_tiny, base_lm, tmp_path):
                  "train_clips=4", "max_new_tokens=4", "progress=false"]) == 0
     m2t_only = json.loads((tmp_path / "m2t_only" / "results.json").read_text())["model"]
     assert m2t_only["m2g"] == {} and set(m2t_only["m2t"]) == {"train", "test"} and "['m2t']" in m2t_only["note"]
+    (tmp_path / "config.yaml").write_text("data: [unclosed\n")  # a broken run config: exit 2, not a traceback
+    assert main([f"data={synthetic_tiny}", f"out={tmp_path / 'broken'}", f"model={tmp_path / 'model'}",
+                 "progress=false"]) == 2
     assert main([f"data={synthetic_tiny}", f"out={out}"]) == 2  # nothing to diagnose
 
 
