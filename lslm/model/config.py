@@ -9,6 +9,7 @@ from lslm.checks import strict_from_dict
 from lslm.errors import ConfigError
 
 MODES = ("projector", "vocab")
+PROJECTOR_NORMS = ("none", "embedding")
 DTYPES = ("float32", "bfloat16", "float16", "auto")
 
 
@@ -42,6 +43,9 @@ class LSLMConfig:
     mode: "projector" (the paper: codebook vectors → MLP → embeddings at placeholder tokens) or
         "vocab" (MotionGPT baseline: each code is a new vocabulary token `<motion_id_k>`).
     projector_act: activation between the projector's two linear layers.
+    projector_norm: "none" (the paper) or "embedding": every projected code is rescaled to the mean L2
+        norm of the LLM's word embeddings, so that motion enters the residual stream at the scale of words
+        (unscaled, the demo's projected codes are ~26× that norm; docs/results.md, "Levers").
     dtype: dtype the LLM is loaded in.
     chat_template: wrap prompts in the text tokenizer's chat template (instruct LLMs).
     prompt: default prompt of `LSLM.generate`; None is the pretraining template "<Motion_Placeholder>".
@@ -52,6 +56,7 @@ class LSLMConfig:
     llm: str = "meta-llama/Llama-3.2-3B-Instruct"
     mode: str = "projector"
     projector_act: str = "gelu"
+    projector_norm: str = "none"
     dtype: str = "float32"
     chat_template: bool = False
     prompt: str | None = None
@@ -68,6 +73,7 @@ class LSLMConfig:
         _check(self, "mode", isinstance(self.mode, str) and self.mode in MODES, f"one of {MODES}")
         _check(self, "projector_act", isinstance(self.projector_act, str) and self.projector_act in ACT2FN,
                "a transformers activation name (gelu, relu, silu, ...)")
+        _check(self, "projector_norm", self.projector_norm in PROJECTOR_NORMS, f"one of {PROJECTOR_NORMS}")
         _check(self, "dtype", isinstance(self.dtype, str) and self.dtype in DTYPES, f"one of {DTYPES}")
         _check(self, "chat_template", isinstance(self.chat_template, bool), "true or false")
         _check(self, "prompt", self.prompt is None or (isinstance(self.prompt, str) and

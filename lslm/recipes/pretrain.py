@@ -255,7 +255,7 @@ def build_model(cfg: LSLMRunConfig) -> LSLM:
 
 def _check_parent(cfg: LSLMRunConfig, parent: LSLMConfig) -> None:
     """Instruction tuning continues the --init model: model.* must describe that model."""
-    keys = ("llm", "mode", "projector_act", "chat_template", "lora")
+    keys = ("llm", "mode", "projector_act", "projector_norm", "chat_template", "lora")
     different = [f"{k}: parent {getattr(parent, k)!r}, config {getattr(cfg.model, k)!r}" for k in keys
                  if getattr(parent, k) != getattr(cfg.model, k)]
     if different:

@@ -1,9 +1,10 @@
 """LSLM: splice of projected motion, answer-only loss, generation, parameter groups, LoRA, vocab mode."""
 import pytest
 import torch
+from torch import nn
 
 from lslm.errors import ConfigError, InvalidInputError
-from lslm.model import IGNORE_INDEX, LoraSettings, TemplateSet
+from lslm.model import IGNORE_INDEX, LSLM, LoraSettings, LSLMConfig, TemplateSet
 from lslm.model.collate import PRETRAIN_M2T
 from lslm.tokenizer import CodedClip
 
@@ -38,6 +39,25 @@ def test_splice_writes_projected_codebook_vectors(build_model):
         expected = model.projector(codebook[torch.tensor(pair.codes)])
         torch.testing.assert_close(embeds[row][slots[row]], expected)
         torch.testing.assert_close(embeds[row][~slots[row]], plain[row][~slots[row]])
+
+
+def test_projector_norm_puts_motion_at_the_word_embeddings_scale(build_model, tmp_path):
+    words = build_model().llm.get_input_embeddings().weight
+    model = build_model(projector_norm="embedding")
+    start = model.token_ids["start"]
+    target = words[:start].detach().norm(dim=-1).mean()                       # the words' mean norm, motion rows left out
+    plain = build_model().projector(model.codebook)                    # same seed, same weights, unscaled
+    scaled = model.projector(model.codebook)                           # (K, H)
+    torch.testing.assert_close(scaled.norm(dim=-1), target.expand(len(scaled)))
+    torch.testing.assert_close(nn.functional.normalize(scaled, dim=-1), nn.functional.normalize(plain, dim=-1))
+    assert plain.norm(dim=-1).mean() > 3 * target                     # what the option corrects
+    with torch.no_grad():  # the scale is the one trained with, not the LLM's embeddings at load time
+        model.llm.get_input_embeddings().weight.mul_(5)
+    model.save_pretrained(tmp_path / "ckpt")
+    loaded = LSLM.from_pretrained(tmp_path / "ckpt")
+    assert float(loaded.projector.target_norm) == pytest.approx(float(target))
+    with pytest.raises(ConfigError, match="projector_norm"):
+        LSLMConfig(llm="tiny", projector_norm="layer")
 
 
 def test_code_and_placeholder_counts_must_agree(build_model):

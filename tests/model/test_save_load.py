@@ -17,8 +17,9 @@ TEMPLATES = [TemplateSet.load("instruct").default("m2t"), PRETRAIN_M2T]
 LORA = LoraSettings(r=4, alpha=8, dropout=0.0)
 
 
-@pytest.mark.parametrize("fields", [{}, {"mode": "vocab"}, {"lora": LORA}, {"mode": "vocab", "lora": LORA}],
-                         ids=["projector", "vocab", "lora", "vocab+lora"])
+@pytest.mark.parametrize("fields", [{}, {"mode": "vocab"}, {"lora": LORA}, {"mode": "vocab", "lora": LORA},
+                                    {"projector_norm": "embedding"}],
+                         ids=["projector", "vocab", "lora", "vocab+lora", "projector_norm"])
 def test_round_trip_gives_the_same_logits(build_model, tmp_path, fields):
     model = build_model(base_dir=tmp_path / "base", **fields)
     batch = model.collator()(CLIPS, TEMPLATES)
