@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lslm import Tokenizer
 from lslm.recipes.demo import TOKENIZER_KEYS, TRANSLATION_KEYS, parse_config, run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,6 +41,10 @@ def test_tiny_demo_runs_every_stage(tmp_path, in_repo):
         assert set(production[name]) >= {"bleu1", "bleu4", "rouge_l", "wer"}
     assert production["counts"]["sentences"] == 8 and set(production["goal"]) == {"bleu4_ratio", "target", "met"}
     assert production["reconstruction"]["r_precision_top1"] is not None  # the evaluator scored the bounds
+    # the producer writes codes of its own tokenizer, one per 4 frames; the translator reads one per 2
+    assert production["tokenizer"] == "production_tokenizer/final"
+    rates = [Tokenizer.from_pretrained(out / d / "final").config.down_t for d in ("tokenizer", "production_tokenizer")]
+    assert rates == [1, 2]
     for path in ("tokenizer/final/model.safetensors", "lslm/final/lslm_config.json", "production_model/final/lslm_config.json",
                  "production/production_metrics.json", *production["renders"],
                  "tokenizer_eval/loss_curve.png", "tokenizer_eval/codebook_usage.png", *results["render"]["videos"]):

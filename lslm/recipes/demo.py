@@ -40,15 +40,20 @@ SIZES = {
                 "instruct": (LSLM_CONFIG, []),
                 "diagnose": ["progress=false"]},
 }
-# Sign production: a vocabulary-mode model on the same base LM and tokenizer, trained on text → motion only
-# (the instruction phrasings of "t2m"), and the ProduceConfig options of producing the test sentences with it.
+# Sign production: a vocabulary-mode model on the same base LM, trained on text → motion only (the instruction
+# phrasings of "t2m"), with its own tokenizer at the paper's rate of a code per 4 frames: the translator reads
+# best from a code per 2 frames, but a producer writing twice the codes is read back at a BLEU-4 ratio of
+# 0.08 instead of 0.36 at this budget (docs/results.md, "Levers"); and the ProduceConfig options of producing
+# the test sentences with it.
 PRODUCTION = {
-    "tiny": {"train": (LSLM_CONFIG, ["model.mode=vocab", "data.tasks=[t2m]", "data.templates=instruct",
+    "tiny": {"tokenizer": ("configs/tokenizer/synthetic.yaml", [*SIZES["tiny"]["tokenizer"][1], "model.down_t=2"]),
+             "train": (LSLM_CONFIG, ["model.mode=vocab", "data.tasks=[t2m]", "data.templates=instruct",
                                      "train.max_steps=60", "train.batch_size=8", "train.val_every=0",
                                      "train.save_every=60", "data.val_max_clips=8", "optim.warmup_steps=5",
                                      "optim.lr_llm=5e-3"]),
              "produce": {"max_new_tokens": 48}},
-    "default": {"train": (LSLM_CONFIG, ["model.mode=vocab", "data.tasks=[t2m]", "data.templates=instruct",
+    "default": {"tokenizer": ("configs/tokenizer/synthetic.yaml", ["model.down_t=2"]),
+                "train": (LSLM_CONFIG, ["model.mode=vocab", "data.tasks=[t2m]", "data.templates=instruct",
                                         "train.max_steps=2000", "train.val_every=0", "train.save_every=2000",
                                         "data.val_max_clips=16"]),
                 "produce": {"num_beams": 4}},  # beam search: +60 % back-translation BLEU-4 over greedy
@@ -138,18 +143,14 @@ class Demo:
         import numpy as np
 
         from lslm.tokenizer.codes import encode_dataset, load_codes
-        from lslm.recipes import eval_tokenizer, train_evaluator, train_tokenizer
+        from lslm.recipes import eval_tokenizer, train_evaluator
         from lslm.tokenizer import Tokenizer
         from lslm.training.config import load_config
         from lslm.training.logging import read_metrics
         from lslm.viz.plots import plot_code_usage, plot_curves
 
         data, run, evaluator = self.out / "data", self.out / "tokenizer", self.out / "evaluator"
-        if not (run / "final" / "model.safetensors").exists():
-            config, overrides = self.plan["tokenizer"]
-            cfg = load_config(train_tokenizer.VQVAERunConfig, config, [*overrides, f"data.root={data}",
-                                                                        f"output_dir={run}"])
-            self.run("train tokenizer", train_tokenizer.run, cfg, "auto")
+        self.train_tokenizer("train tokenizer", run, *self.plan["tokenizer"])
         if not (evaluator / "model.safetensors").exists():
             config, overrides = self.plan["evaluator"]
             cfg = load_config(train_evaluator.EvaluatorRunConfig, config, [*overrides, f"data.root={data}",
@@ -169,6 +170,16 @@ class Demo:
         figures = {key: doc.get(src) for key, src in TOKENIZER_KEYS.items()}
         figures["evaluator"] = doc.get("evaluator")
         self.record("tokenizer", figures)
+
+    def train_tokenizer(self, title: str, run: Path, config: str, overrides: list[str]) -> None:
+        """Train a tokenizer on the prepared data into `run` unless `run/final` holds one."""
+        from lslm.recipes import train_tokenizer
+        from lslm.training.config import load_config
+
+        if not (run / "final" / "model.safetensors").exists():
+            cfg = load_config(train_tokenizer.VQVAERunConfig, config, [*overrides, f"data.root={self.out / 'data'}",
+                                                                        f"output_dir={run}"])
+            self.run(title, train_tokenizer.run, cfg, "auto")
 
     def lslm(self) -> None:
         """The paper's chosen path on a small LM that knows the corpus' English: pretraining `mlp`,
@@ -248,11 +259,14 @@ class Demo:
         from lslm.training.config import load_config
 
         data, run, out = self.out / "data", self.out / "production_model", self.out / "production"
+        tokenizer = self.out / "production_tokenizer"
+        self.train_tokenizer("train the producer's tokenizer (a code per 4 frames)", tokenizer,
+                             *PRODUCTION[self.size]["tokenizer"])
         if not (run / "final" / CONFIG_NAME).exists():
             config, overrides = PRODUCTION[self.size]["train"]
             cfg = load_config(pretrain.LSLMRunConfig, config, [
                 *overrides, f"data.root={data}", f"model.llm={self.out / 'base_lm'}",
-                f"data.tokenizer={self.out / 'tokenizer' / 'final'}", f"output_dir={run}", "stage=pretrain",
+                f"data.tokenizer={tokenizer / 'final'}", f"output_dir={run}", "stage=pretrain",
                 "scheme=joint"])
             self.run("train the producer (vocabulary mode, text → motion)", pretrain.run, cfg, "auto")
         if not (out / "production_metrics.json").exists():
@@ -272,6 +286,7 @@ class Demo:
         renders = [r["files"]["render"] for r in map(json.loads, (out / "produced.jsonl").read_text().splitlines())
                    if "render" in r.get("files", {})]
         self.record("production", {**figures, "goal": doc["goal"], "counts": doc["counts"],
+                                   "tokenizer": str((tokenizer / "final").relative_to(self.out)),
                                    "renders": [str((out / r).relative_to(self.out)) for r in renders]})
 
 
