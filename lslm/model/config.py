@@ -73,7 +73,7 @@ class LSLMConfig:
         _check(self, "mode", isinstance(self.mode, str) and self.mode in MODES, f"one of {MODES}")
         _check(self, "projector_act", isinstance(self.projector_act, str) and self.projector_act in ACT2FN,
                "a transformers activation name (gelu, relu, silu, ...)")
-        _check(self, "projector_norm", self.projector_norm in PROJECTOR_NORMS, f"one of {PROJECTOR_NORMS}")
+        _check(self, "projector_norm", isinstance(self.projector_norm, str) and self.projector_norm in PROJECTOR_NORMS, f"one of {PROJECTOR_NORMS}")
         _check(self, "dtype", isinstance(self.dtype, str) and self.dtype in DTYPES, f"one of {DTYPES}")
         _check(self, "chat_template", isinstance(self.chat_template, bool), "true or false")
         _check(self, "prompt", self.prompt is None or (isinstance(self.prompt, str) and

@@ -72,11 +72,10 @@ class LSLM(nn.Module):
             llm.generation_config.pad_token_id = text_tokenizer.pad_token_id
         self.register_buffer("codebook", motion_tokenizer.codebook.detach().clone().float(), persistent=False)
         hidden = llm.config.get_text_config().hidden_size
-        self.projector = None
-        if config.mode == "projector":
-            words = llm.get_input_embeddings().weight[:self.token_ids["start"]]  # the LLM's own vocabulary rows
-            norm = float(words.detach().float().norm(dim=-1).mean()) if config.projector_norm == "embedding" else None
-            self.projector = MotionProjector(D, hidden, config.projector_act, target_norm=norm)
+        norm = None
+        if config.projector_norm == "embedding":  # the mean norm of the LLM's own vocabulary rows
+            norm = float(llm.get_input_embeddings().weight[:self.token_ids["start"]].detach().float().norm(dim=-1).mean())
+        self.projector = MotionProjector(D, hidden, config.projector_act, norm) if config.mode == "projector" else None
         self.llm = self._with_lora(llm, adapter_dir) if config.lora is not None else llm
         self.encoder = PromptEncoder(text_tokenizer, self.token_ids, config.mode, K, config.chat_template)
 

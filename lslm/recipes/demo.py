@@ -42,9 +42,9 @@ SIZES = {
 }
 # Sign production: a vocabulary-mode model on the same base LM, trained on text → motion only (the instruction
 # phrasings of "t2m"), with its own tokenizer at the paper's rate of a code per 4 frames: the translator reads
-# best from a code per 2 frames, but a producer writing twice the codes is read back at a BLEU-4 ratio of
-# 0.08 instead of 0.36 at this budget (docs/results.md, "Levers"); and the ProduceConfig options of producing
-# the test sentences with it.
+# best from a code per 2 frames, but a producer writing twice the codes is read back at back-translation
+# BLEU-4 4.8 instead of 17.6 at this budget (docs/results.md, "A code per 2 frames"); and the ProduceConfig
+# options of producing the test sentences with it.
 PRODUCTION = {
     "tiny": {"tokenizer": ("configs/tokenizer/synthetic.yaml", [*SIZES["tiny"]["tokenizer"][1], "model.down_t=2"]),
              "train": (LSLM_CONFIG, ["model.mode=vocab", "data.tasks=[t2m]", "data.templates=instruct",

@@ -182,7 +182,7 @@ def test_lslm_folders(model_dir, model, tmp_path):
         add(f"lslm_config.json {name}", folders.with_file("lslm_config.json", data), "lslm_config.json", None)
         add(f"special_tokens.json {name}", folders.with_file("special_tokens.json", data), "special_tokens.json", None)
     for name, value in WRONG_VALUES.items():
-        for key in ("mode", "projector_act", "dtype", "chat_template", "llm", "prompt", "lora", "codebook_size"):
+        for key in ("mode", "projector_act", "projector_norm", "dtype", "chat_template", "llm", "prompt", "lora", "codebook_size"):
             if (value is None and key in ("prompt", "lora", "codebook_size")) or (key, name) in (
                     ("llm", "string"), ("chat_template", "bool")):
                 continue  # legal: null is their default, "x" a model name, true a flag

@@ -45,12 +45,12 @@ def test_projector_norm_puts_motion_at_the_word_embeddings_scale(build_model, tm
     words = build_model().llm.get_input_embeddings().weight
     model = build_model(projector_norm="embedding")
     start = model.token_ids["start"]
-    target = words[:start].detach().norm(dim=-1).mean()                       # the words' mean norm, motion rows left out
-    plain = build_model().projector(model.codebook)                    # same seed, same weights, unscaled
-    scaled = model.projector(model.codebook)                           # (K, H)
+    target = words[:start].detach().norm(dim=-1).mean()  # the words' mean norm, motion rows left out
+    plain = build_model().projector(model.codebook)      # same seed, same weights, unscaled
+    scaled = model.projector(model.codebook)             # (K, H)
     torch.testing.assert_close(scaled.norm(dim=-1), target.expand(len(scaled)))
     torch.testing.assert_close(nn.functional.normalize(scaled, dim=-1), nn.functional.normalize(plain, dim=-1))
-    assert plain.norm(dim=-1).mean() > 3 * target                     # what the option corrects
+    assert plain.norm(dim=-1).mean() > 3 * target        # what the option corrects
     with torch.no_grad():  # the scale is the one trained with, not the LLM's embeddings at load time
         model.llm.get_input_embeddings().weight.mul_(5)
     model.save_pretrained(tmp_path / "ckpt")
