@@ -2,23 +2,27 @@
 
 The LSLM reads codes through its projector and language model; when it misreads a sign, the loss can be
 in the tokenizer or in the LLM. This probe is a small reader of its own, trained with CTC to write the
-gloss sequence of a clip from one sequence of vectors per clip, at the codes' rate (one vector per 4
-frames). Fed with three sources of the same clips it tells the stages apart:
+gloss sequence of a clip from one sequence of vectors per clip, at the codes' rate (one vector per code,
+`Tokenizer.downsample` frames). Fed with three sources of the same clips it tells the stages apart:
 
-    features   the normalised input features, averaged over each code's 4 frames     (before the tokenizer)
+    features   the normalised input features, averaged over each code's frames       (before the tokenizer)
     latents    the encoder's continuous output (`Tokenizer.encode_latents`)           (before quantization)
     codes      the codebook vectors of the codes (`Tokenizer.codebook[codes]`)        (what the LLM receives)
 
 A sign read from `latents` but not from `codes` is lost by quantization; one read from `features` but not
 from `latents` by the encoder. Reader: a small residual 1-D convolution net (`SignReader`) to the signs plus a
-CTC blank (class 0); greedy CTC decoding (best class per step, repeats merged, blanks dropped).
+CTC blank (class 0); greedy CTC decoding (best class per step, repeats merged, blanks dropped). Its window
+is set in frames (`ProbeConfig.context_frames`), not in vectors, so that tokenizers of different rates are
+read by probes that see the same stretch of signing.
 
     vectors = clip_vectors(tokenizer, "runs/demo/data", "train", "latents")
-    reader = train_reader(vectors.vectors, [vocab.encode(g) for g in vectors.glosses], len(vocab), ProbeConfig())
+    reader = train_reader(vectors.vectors, [vocab.encode(g) for g in vectors.glosses], len(vocab), ProbeConfig(),
+                          frames_per_vector=vectors.frames_per_vector)
     glosses = [vocab.decode(s) for s in read_signs(reader, test.vectors)]
 """
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,17 +64,20 @@ class GlossVocab:
 class SignReader(nn.Module):
     """Vectors (B, L, D) → log-probabilities (B, L, num_signs + 1) over the signs and the CTC blank (0).
 
-    LayerNorm → Linear → `layers` residual blocks (GELU → Conv1d kernel 5 → dropout, plus the input) →
-    Linear: each output sees ±2·layers codes (±6 codes ≈ ±0.8 s with 3 layers), about a sign on each side.
+    LayerNorm → Linear → `layers` residual blocks (GELU → Conv1d → dropout, plus the input) → Linear. The
+    kernel is the smallest odd size whose stacked window covers ±`cfg.context_frames` frames at
+    `frames_per_vector` frames per vector (`kernel_size`): with the defaults (±24 frames ≈ ±0.8 s, about a
+    sign on each side, 3 layers) kernel 5 at a code per 4 frames, 9 at a code per 2.
     Convolutions rather than a recurrent net: fast on a CPU, and padding past a clip's end is zeroed
     before each convolution so that a padded batch reads every clip as it would alone.
     """
 
-    def __init__(self, input_dim: int, num_signs: int, cfg: ProbeConfig):
+    def __init__(self, input_dim: int, num_signs: int, cfg: ProbeConfig, frames_per_vector: int = 4):
         super().__init__()
+        k = kernel_size(cfg, frames_per_vector)
         self.norm = nn.LayerNorm(input_dim)
         self.inp = nn.Linear(input_dim, cfg.hidden)
-        self.convs = nn.ModuleList(nn.Conv1d(cfg.hidden, cfg.hidden, 5, padding=2) for _ in range(cfg.layers))
+        self.convs = nn.ModuleList(nn.Conv1d(cfg.hidden, cfg.hidden, k, padding=k // 2) for _ in range(cfg.layers))
         self.drop = nn.Dropout(cfg.dropout)
         self.out = nn.Linear(cfg.hidden, num_signs + 1)
 
@@ -83,14 +90,24 @@ class SignReader(nn.Module):
         return self.out(self.drop(h.transpose(1, 2))).log_softmax(-1)          # (B, L, C)
 
 
+def kernel_size(cfg: ProbeConfig, frames_per_vector: int) -> int:
+    """The smallest odd kernel whose `cfg.layers` stacked convolutions see ±`cfg.context_frames` frames:
+    2·ceil(context_frames / (layers · frames_per_vector)) + 1 (±24 frames, 3 layers: 5 at 4 frames per vector)."""
+    if frames_per_vector < 1 or cfg.context_frames < 1 or cfg.layers < 1:
+        raise InvalidInputError(None, "probe", "frames_per_vector, context_frames and layers of at least 1",
+                                got=(frames_per_vector, cfg.context_frames, cfg.layers))
+    return 2 * math.ceil(cfg.context_frames / (cfg.layers * frames_per_vector)) + 1
+
+
 def _pad(vectors: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     lengths = torch.tensor([len(v) for v in vectors], dtype=torch.long)
     return nn.utils.rnn.pad_sequence(list(vectors), batch_first=True), lengths
 
 
 def train_reader(vectors: Sequence[torch.Tensor], labels: Sequence[Sequence[int]], num_signs: int,
-                 cfg: ProbeConfig = ProbeConfig(), progress: bool = False) -> SignReader:
-    """A SignReader trained with CTC on (L_i, D) vector sequences and their sign ids (1..num_signs)."""
+                 cfg: ProbeConfig = ProbeConfig(), progress: bool = False, frames_per_vector: int = 4) -> SignReader:
+    """A SignReader trained with CTC on (L_i, D) vector sequences (one vector per `frames_per_vector` frames)
+    and their sign ids (1..num_signs)."""
     from tqdm import tqdm
 
     if not vectors or len(vectors) != len(labels):
@@ -98,7 +115,7 @@ def train_reader(vectors: Sequence[torch.Tensor], labels: Sequence[Sequence[int]
                                 got=len(labels))
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
-    reader = SignReader(vectors[0].shape[-1], num_signs, cfg).train()
+    reader = SignReader(vectors[0].shape[-1], num_signs, cfg, frames_per_vector).train()
     opt = torch.optim.Adam(reader.parameters(), lr=cfg.lr)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     for _ in tqdm(range(cfg.steps), desc="probe", disable=not progress):
@@ -134,9 +151,11 @@ def read_signs(reader: SignReader, vectors: Sequence[torch.Tensor], batch_size: 
 
 @dataclass
 class ClipVectors:
-    """One split's clips as vector sequences (L_i, D) of one source, with their gloss and signer."""
+    """One split's clips as vector sequences (L_i, D) of one source, one vector per `frames_per_vector`
+    frames, with their gloss and signer."""
 
     source: str
+    frames_per_vector: int
     ids: list[str]
     vectors: list[torch.Tensor]
     glosses: list[str]
@@ -147,7 +166,7 @@ class ClipVectors:
 def clip_vectors(tokenizer: Tokenizer, data_root: str | Path, split: str, source: str, batch_size: int = 64,
                  max_clips: int = 0) -> ClipVectors:
     """The clips of a prepared dataset's split (the first `max_clips`; 0 = all) with a gloss, as vectors of
-    `source` (SOURCES) computed with `tokenizer`: one vector per code, L_i = frames // 4."""
+    `source` (SOURCES) computed with `tokenizer`: one vector per code, L_i = frames // tokenizer.downsample."""
     from lslm.data import MotionDataset
 
     if source not in SOURCES:
@@ -157,7 +176,7 @@ def clip_vectors(tokenizer: Tokenizer, data_root: str | Path, split: str, source
     items = items[:max_clips] if max_clips > 0 else items
     step = tokenizer.downsample
     items = [it for it in items if it["length"] >= step]
-    out = ClipVectors(source, [], [], [], [])
+    out = ClipVectors(source, step, [], [], [], [])
     order = sorted(range(len(items)), key=lambda i: items[i]["length"])  # little padding per batch
     vectors: dict[int, torch.Tensor] = {}
     for start in range(0, len(order), batch_size):

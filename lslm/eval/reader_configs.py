@@ -9,10 +9,13 @@ SOURCES = ("features", "latents", "codes")
 
 @dataclass(frozen=True)
 class ProbeConfig:
-    """The reader's size and its training (Adam, constant rate, random batches of train clips)."""
+    """The reader's size and its training (Adam, constant rate, random batches of train clips).
+    context_frames: each output sees at least ± this many frames (the convolutions' kernel follows the
+    vectors' rate, `lslm.eval.probe.kernel_size`)."""
 
     hidden: int = 64
     layers: int = 3
+    context_frames: int = 24
     dropout: float = 0.1
     steps: int = 1000
     batch_size: int = 32

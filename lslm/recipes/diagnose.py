@@ -89,7 +89,7 @@ def _gloss_figures(scores: dict) -> dict:
 
 def run_probes(cfg: DiagnoseConfig, out: Path, lexicon: dict | None) -> dict:
     """{source: {split: gloss scores}} of a probe trained on the train split from each source."""
-    from lslm.eval.probe import GlossVocab, clip_vectors, read_signs, train_reader
+    from lslm.eval.probe import GlossVocab, clip_vectors, kernel_size, read_signs, train_reader
     from lslm.eval.recognition import score_glosses
     from lslm.tokenizer import Tokenizer
 
@@ -100,7 +100,7 @@ def run_probes(cfg: DiagnoseConfig, out: Path, lexicon: dict | None) -> dict:
         train = clip_vectors(tokenizer, cfg.data, "train", source)
         vocab = GlossVocab(list(lexicon) if lexicon else [g for gloss in train.glosses for g in gloss.split()])
         reader = train_reader(train.vectors, [vocab.encode(g) for g in train.glosses], len(vocab), cfg.probe,
-                              progress=cfg.progress)
+                              progress=cfg.progress, frames_per_vector=train.frames_per_vector)
         results[source] = {}
         for split in cfg.splits:
             clips = train if split == "train" else clip_vectors(tokenizer, cfg.data, split, source)
@@ -109,6 +109,8 @@ def run_probes(cfg: DiagnoseConfig, out: Path, lexicon: dict | None) -> dict:
             scores = score_glosses(readings, clips.glosses[:n], clips.ids[:n], clips.signers[:n], lexicon)
             _write_jsonl(out / f"probe_{source}_{split}.jsonl", scores["per_sample"])
             results[source][split] = _gloss_figures(scores)
+        results[source]["frames_per_code"] = train.frames_per_vector
+        results[source]["kernel"] = kernel_size(cfg.probe, train.frames_per_vector)
         results[source]["seconds"] = round(time.time() - start, 1)
         print(f"probe {source}: " + ", ".join(f"{s} gloss WER {results[source][s]['wer']:.1f}" for s in cfg.splits),
               flush=True)

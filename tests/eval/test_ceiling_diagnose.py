@@ -76,6 +76,7 @@ def test_diagnose_end_to_end(synthetic_tiny, base_lm, tmp_path):
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     assert set(results["probe"]) == {"latents", "codes"} and results["config"]["train_clips"] == 10
+    assert results["probe"]["codes"]["frames_per_code"] == 4 and results["probe"]["codes"]["kernel"] == 5
     lexicon = load_lexicon(corpus)
     for source in ("latents", "codes"):
         for split, clips in (("train", 10), ("test", 8)):

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from lslm.errors import InvalidInputError
-from lslm.eval.probe import GlossVocab, ProbeConfig, clip_vectors, ctc_greedy, read_signs, train_reader
+from lslm.eval.probe import (GlossVocab, ProbeConfig, SignReader, clip_vectors, ctc_greedy, kernel_size, read_signs,
+                             train_reader)
 from lslm.eval.recognition import differing_parameters, load_lexicon, score_glosses
 
 
@@ -98,12 +99,35 @@ def _toy_clips(informative: bool, n: int = 96, seed: int = 0):
 @pytest.mark.parametrize("informative", [True, False])
 def test_probe_reads_what_the_vectors_carry(informative):
     vectors, labels = _toy_clips(informative)
-    cfg = ProbeConfig(hidden=32, layers=2, dropout=0.0, steps=150, batch_size=16, lr=1e-2)
-    reader = train_reader(vectors[:64], labels[:64], 6, cfg)
+    cfg = ProbeConfig(hidden=32, layers=2, context_frames=16, dropout=0.0, steps=150, batch_size=16, lr=1e-2)
+    reader = train_reader(vectors[:64], labels[:64], 6, cfg)                   # kernel 5 at 4 frames per vector
     vocab = GlossVocab(list("ABCDEF"))
     readings = [vocab.decode(r) for r in read_signs(reader, vectors[64:], batch_size=7)]
     wer = score_glosses(readings, [vocab.decode(lab) for lab in labels[64:]])["wer"]
     assert wer < 15 if informative else wer > 50  # measured: 9 and 87
+
+
+def test_probe_kernel_sizes_hand_computed():
+    cfg = ProbeConfig()                                                        # ±24 frames, 3 layers
+    assert [kernel_size(cfg, f) for f in (1, 2, 4, 8, 16)] == [17, 9, 5, 3, 3]
+    assert kernel_size(ProbeConfig(layers=2, context_frames=16), 4) == 5
+    for bad in (ProbeConfig(context_frames=0), ProbeConfig(layers=0)):
+        with pytest.raises(InvalidInputError):
+            kernel_size(bad, 4)
+    with pytest.raises(InvalidInputError):
+        kernel_size(cfg, 0)
+
+
+@pytest.mark.parametrize("frames_per_vector", [2, 4])
+def test_probe_window_is_the_same_stretch_of_frames_at_every_rate(frames_per_vector):
+    """Which inputs reach the middle output: ±24 frames (±12 vectors at 2 frames each, ±6 at 4), no more."""
+    torch.manual_seed(0)
+    reader = SignReader(8, 5, ProbeConfig(dropout=0.0), frames_per_vector).eval()
+    x = torch.randn(1, 61, 8, requires_grad=True)
+    reader(x, torch.tensor([61]))[0, 30].sum().backward()
+    reached = (x.grad[0].abs().sum(-1) > 0).nonzero().flatten()
+    half = 24 // frames_per_vector
+    assert reached.tolist() == list(range(30 - half, 30 + half + 1))
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +152,7 @@ def test_probe_vector_sources_match_the_tokenizer(synthetic_tiny, tiny_tokenizer
                                 for s in ("latents", "codes", "features"))
     ds = MotionDataset(synthetic_tiny, split="test", normalize=False)
     assert latents.ids == codes.ids == features.ids == [r["id"] for r in ds.records]
+    assert latents.frames_per_vector == codes.frames_per_vector == features.frames_per_vector == tok.downsample == 4
     assert latents.signers == [r["signer"] for r in ds.records] and latents.glosses[0] == ds.records[0]["gloss"]
     for i in range(len(ds)):
         feats = ds[i]["features"]
