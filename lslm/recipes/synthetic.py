@@ -1,6 +1,6 @@
 """Write the synthetic signed corpus (a raw lslm dataset: manifest.jsonl, motion/, corpus.json).
 
-    python data_prep/make_synthetic.py --out DIR [--size tiny|small|default] [--seed 0]
+    python data_prep/make_synthetic.py --out DIR [--size tiny|small|default|large] [--seed 0]
     summary = run(SyntheticConfig(out="DIR", size="tiny"))
 
 The corpus is `lslm.data.synthetic` (docs/data.md): sentences of a small grammar, signed by several
@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-SIZES = ("tiny", "small", "default")  # lslm.data.synthetic.generate.SIZES (a test checks they agree)
+SIZES = ("tiny", "small", "default", "large")  # lslm.data.synthetic.generate.SIZES (a test checks they agree)
 
 
 @dataclass(frozen=True)

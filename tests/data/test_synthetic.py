@@ -123,6 +123,17 @@ def test_lexicon_is_deterministic_unique_and_covered_by_train():
     assert counts == {"train": 2400, "val": 300, "test": 300}
 
 
+def test_large_size_triples_the_train_sentences_and_keeps_held_out_ones_unseen():
+    default, large = plan_corpus("default", seed=0), plan_corpus("large", seed=0)
+    counts = {k: len(v) for k, v in large["sentences"].items()}
+    assert counts == {"train": 4800, "val": 300, "test": 300}  # 7200 / 1.5 train sentences
+    train = {s.gloss for s in large["sentences"]["train"]} | {s.text for s in large["sentences"]["train"]}
+    held = [s for split in ("val", "test") for s in large["sentences"][split]]
+    assert not any(s.gloss in train or s.text in train for s in held)
+    assert [s.name for s in large["signers"]["test"]] == [s.name for s in default["signers"]["test"]]
+    assert sum(c["split"] == "train" for c in large["clips"]) == 7200
+
+
 def test_motion_is_signing_in_front_of_the_body(tiny):
     for row in _rows(tiny)[::6]:
         joints, body = _joints(tiny, row)

@@ -41,7 +41,8 @@ VERSION = "1.0"
 # Clips per split; train sentences are performed by ~1.5 signers on average, val/test once each.
 SIZES = {"tiny": {"train": 44, "val": 8, "test": 8},
          "small": {"train": 400, "val": 50, "test": 50},
-         "default": {"train": 2400, "val": 300, "test": 300}}
+         "default": {"train": 2400, "val": 300, "test": 300},
+         "large": {"train": 7200, "val": 300, "test": 300}}  # 3x the training sentences (issue 16's lever)
 SIGNERS = {"train": 8, "val": 2, "test": 2}
 TRAIN_REPEATS = 1.5
 
