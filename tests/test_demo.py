@@ -53,3 +53,15 @@ def test_tiny_demo_runs_every_stage(tmp_path, in_repo):
     stamp = os.stat(out / "lslm" / "final" / "lslm_config.json").st_mtime_ns
     assert run(parse_config(["--size", "tiny", "--out", str(out)]))["translation"] == translation  # stages reused
     assert os.stat(out / "lslm" / "final" / "lslm_config.json").st_mtime_ns == stamp
+
+
+def test_large_demo_is_the_default_demo_on_the_large_corpus():
+    from lslm.data.synthetic import SIZES as CORPUS_SIZES
+    from lslm.recipes.demo import PRODUCTION, SIZES
+
+    assert parse_config(["--size", "large"]).size == "large"
+    assert SIZES["large"]["corpus"] == "large" and "large" in CORPUS_SIZES
+    assert {k: v for k, v in SIZES["large"].items() if k != "corpus"} == \
+        {k: v for k, v in SIZES["default"].items() if k != "corpus"}
+    assert PRODUCTION["large"] == PRODUCTION["default"]
+    assert CORPUS_SIZES["large"]["train"] == 3 * CORPUS_SIZES["default"]["train"]
