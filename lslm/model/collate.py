@@ -38,6 +38,14 @@ def codes_list(codes: torch.Tensor | Sequence[int], codebook_size: int) -> list[
     return c[:n].tolist()
 
 
+def corrupt_codes(codes: torch.Tensor, fraction: float, codebook_size: int, generator: torch.Generator) -> torch.Tensor:
+    """codes (B, L), −1 padded → a copy in which each real code is replaced, with probability `fraction`, by a
+    code drawn uniformly from [0, codebook_size) (T2M-GPT's input corruption, a regulariser for the reader);
+    padding stays −1. Draws come from `generator` only, so a seeded generator gives the same batch again."""
+    hit = (torch.rand(codes.shape, generator=generator) < fraction) & (codes >= 0)
+    return torch.where(hit, torch.randint(codebook_size, codes.shape, generator=generator), codes)
+
+
 class PromptEncoder:
     """Tokenises text holding `<Motion_Placeholder>` and expands the placeholder for one clip's codes."""
 

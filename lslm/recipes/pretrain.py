@@ -83,6 +83,7 @@ class LSLMDataConfig:
     templates: str = "auto"  # "pretrain", "instruct", a JSON path; auto: the stage's bundled set
     tasks: list[str] = field(default_factory=lambda: ["m2t"])  # template classes; vocab mode adds t2m
     val_max_clips: int = 0  # validate on the first N clips of val_split; 0 = all
+    code_noise: float = 0.0  # projector mode: each training code replaced by a random one with this probability
 
 
 @dataclass
@@ -308,6 +309,10 @@ def check_run_config(cfg: LSLMRunConfig) -> None:
     if cfg.scheme == "staged" and not 0 < cfg.train.stage1_steps <= cfg.train.max_steps:
         raise ConfigError(f"scheme staged: train.stage1_steps must be in (0, train.max_steps={cfg.train.max_steps}], "
                           f"got {cfg.train.stage1_steps}")
+    if not 0.0 <= cfg.data.code_noise < 1.0:
+        raise ConfigError(f"data.code_noise: expected a probability in [0, 1), got {cfg.data.code_noise!r}")
+    if cfg.data.code_noise and cfg.model.mode != "projector":
+        raise ConfigError("data.code_noise: replaces the codes the projector reads, so it needs model.mode=projector")
 
 
 # ---- the run: setup, then the loop ---------------------------------------------------------------------
@@ -408,6 +413,7 @@ def _loop(s: _Session, cfg: LSLMRunConfig, info: DistInfo) -> None:
     from tqdm import tqdm
 
     from lslm.model import LSLM
+    from lslm.model.collate import corrupt_codes
     from lslm.training.distributed import all_reduce_sum, barrier
     from lslm.training.engine import group_lrs, micro_batches
 
@@ -435,8 +441,12 @@ def _loop(s: _Session, cfg: LSLMRunConfig, info: DistInfo) -> None:
             model = prepare_model(LSLM.from_pretrained(s.run_dir / "stage1"), cfg, phases[phase], info.device)
             engine = build_engine(cfg, model, info, step)
         lrs = group_lrs(engine)  # the rates this step trains with
-        batches = [{k: v.to(info.device) for k, v in s.collate(*zip(*pairs)).items()}
-                   for pairs in micro_batches(s.stream.batch(step), info, micro)]
+        batches = [s.collate(*zip(*pairs)) for pairs in micro_batches(s.stream.batch(step), info, micro)]
+        if cfg.data.code_noise:  # seeded by (seed, step, rank): a resumed run corrupts the same codes
+            noise = torch.Generator().manual_seed((cfg.train.seed * 1_000_003 + step) * 1009 + info.rank)
+            for batch in batches:
+                batch["codes"] = corrupt_codes(batch["codes"], cfg.data.code_noise, model.config.codebook_size, noise)
+        batches = [{k: v.to(info.device) for k, v in batch.items()} for batch in batches]
         # every micro-batch's loss is its token sum over the global batch's mean token count per micro-batch,
         # so the step's gradient is the per-token mean over the global batch however it is split
         tokens = all_reduce_sum(torch.tensor([sum(answer_tokens(b) for b in batches)], dtype=torch.float64,

@@ -11,7 +11,7 @@ from lslm.model import (
     add_motion_tokens,
     length_grouped_batches,
 )
-from lslm.model.collate import PRETRAIN_M2T
+from lslm.model.collate import PRETRAIN_M2T, corrupt_codes
 from lslm.tokenizer import CodedClip
 
 INSTRUCT = TemplateSet.load("instruct")
@@ -102,3 +102,18 @@ def test_chat_template_wraps_the_prompt(text_tokenizer):
     assert row[s:s + 4] == [ids["start"], ids["placeholder"], ids["placeholder"], ids["end"]]
     assert text_tokenizer.decode(row[:s]) == "[user] hello "
     assert text_tokenizer.decode(row[s + 4:]) == " you [bot] "
+
+
+def test_corrupt_codes_replaces_the_asked_share_and_keeps_padding():
+    codes = torch.full((64, 100), -1, dtype=torch.long)
+    codes[:, :80] = torch.arange(80) % 16                                    # 64 × 80 real codes, then padding
+    same = corrupt_codes(codes, 0.0, 16, torch.Generator().manual_seed(0))
+    assert torch.equal(same, codes)
+    noisy = corrupt_codes(codes, 0.5, 16, torch.Generator().manual_seed(0))
+    assert torch.equal(noisy[:, 80:], codes[:, 80:])                         # padding untouched
+    assert ((noisy[:, :80] >= 0) & (noisy[:, :80] < 16)).all()
+    # a replaced code equals the old one with probability 1/16: 0.5 · 15/16 = 46.9 % of the codes change
+    changed = (noisy[:, :80] != codes[:, :80]).float().mean().item()
+    assert abs(changed - 0.5 * 15 / 16) < 0.02
+    assert torch.equal(noisy, corrupt_codes(codes, 0.5, 16, torch.Generator().manual_seed(0)))
+    assert not torch.equal(noisy, corrupt_codes(codes, 0.5, 16, torch.Generator().manual_seed(1)))

@@ -41,7 +41,8 @@ def test_resume_matches_an_unbroken_run(tiny, scheme, k):
 
 
 @pytest.mark.parametrize("scheme, killed_after, extra", [
-    ("joint", 3, ["train.log_every=2"]),  # step 3's loss was not logged yet: it goes into the row of step 4
+    ("joint", 3, ["train.log_every=2", "data.code_noise=0.3"]),  # step 3's loss goes into step 4's row;
+    # the corrupted codes of the resumed steps are the unbroken run's
     ("staged", 2, ["model.lora.r=4", "model.lora.dropout=0.5"]),  # killed before the switch; dropout draws
 ])
 def test_killed_run_resumes_as_if_never_stopped(tiny, scheme, killed_after, extra):

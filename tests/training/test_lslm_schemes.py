@@ -76,6 +76,15 @@ def test_alignment_weight_adds_the_contrastive_term_to_the_training_loss(tiny, m
     assert_groups(initial(tiny, tiny["root"] / "x"), LSLM.from_pretrained(run / "final"), {"projector"})
 
 
+def test_code_noise_changes_what_the_projector_reads(tiny, mlp_run):
+    run = pretrain(["--scheme", "mlp", *args(tiny, tiny["root"] / "noisy", "train.max_steps=2", "data.code_noise=0.5")])
+    plain, noisy = ([r["loss"] for r in read_metrics(d / "metrics.jsonl") if r["split"] == "train"]
+                    for d in (mlp_run, run))  # the same batches through the same initial model
+    assert plain[0] != noisy[0]               # step 1 already reads other codes
+    # validation reads the clean codes, with another projector after two steps
+    assert_groups(initial(tiny, tiny["root"] / "x"), LSLM.from_pretrained(run / "final"), {"projector"})
+
+
 def test_joint_trains_both(tiny):
     run = pretrain(["--scheme", "joint", *args(tiny, tiny["root"] / "joint", "train.max_steps=2")])
     assert_groups(initial(tiny, tiny["root"] / "x"), LSLM.from_pretrained(run / "final"), {"projector", "llm"})
@@ -122,7 +131,9 @@ def test_vocab_mode_adds_text_to_motion_pairs(tiny):
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["train.stage1_steps=5"], "stage1_steps"), (["optim.lr=1"], "lr"), (["data.tokenizer=null"], "tokenizer")])
+    (["train.stage1_steps=5"], "stage1_steps"), (["optim.lr=1"], "lr"), (["data.tokenizer=null"], "tokenizer"),
+    (["data.code_noise=1.0"], "code_noise: expected a probability"),
+    (["data.code_noise=0.1", "model.mode=vocab"], "code_noise: .* needs model.mode=projector")])
 def test_config_errors(tiny, extra, message):
     with pytest.raises(ConfigError, match=message):
         pretrain(["--scheme", "staged", *args(tiny, tiny["root"] / "err", *extra)])
